@@ -1,0 +1,70 @@
+# edgeproof: see README.md. Every target is incremental: binaries, the node
+# rootfs and images are cached in ~/.cache/edgeproof by a hash of their inputs.
+SHELL := /bin/bash
+GO ?= go
+BIN := $(CURDIR)/bin
+EDGEPROOF := $(BIN)/edgeproof
+ARTIFACTS ?= $(CURDIR)/_artifacts
+export ARTIFACTS
+# A Ginkgo label filter; `make e2e` runs everything but slow specs.
+E2E_LABELS ?= !slow
+E2E_TIMEOUT ?= 60m
+KUBERNETES ?= v1.34.4
+
+.PHONY: all build prepare node-image cluster cluster-delete unit vet e2e e2e-smoke e2e-nightly e2e-cleanup test clean
+
+all: build
+
+## build: the CLI and the container runtime wrapper, into bin/
+build:
+	$(GO) build -o $(BIN)/ ./cmd/edgeproof ./cmd/edgeproof-runc
+
+## prepare: make the host able to run kind (Docker engine, runtime wrapper, /lib/modules); prints what it changed
+prepare: build
+	$(EDGEPROOF) doctor --fix
+
+## node-image: build the kind node image offline (cold ~15 min, warm seconds)
+node-image: prepare
+	$(EDGEPROOF) node-image build --kubernetes $(KUBERNETES)
+
+## cluster: create the default edge cluster (clusters/configs/edge.yaml) and keep it
+cluster: node-image
+	$(EDGEPROOF) cluster create --kubernetes $(KUBERNETES)
+
+## cluster-delete: delete the cluster `make cluster` created
+cluster-delete: build
+	$(EDGEPROOF) cluster delete edge
+
+## vet: go vet and gofmt on every package, e2e included
+vet:
+	$(GO) vet ./...
+	$(GO) vet -tags e2e ./e2e/...
+	@fmt=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$fmt" ]; then echo "gofmt needed: $$fmt"; exit 1; fi
+
+## unit: unit tests (no cluster)
+unit:
+	$(GO) test -count=1 ./...
+
+## e2e: the main job. Creates a cluster, runs the default e2e set (E2E_LABELS), deletes the cluster
+e2e: node-image
+	$(GO) test -count=1 -tags e2e ./e2e -timeout $(E2E_TIMEOUT) -ginkgo.v -ginkgo.label-filter='$(E2E_LABELS)'
+
+## e2e-smoke: only the smoke specs
+e2e-smoke: node-image
+	$(GO) test -count=1 -tags e2e ./e2e -timeout $(E2E_TIMEOUT) -ginkgo.v -ginkgo.label-filter='smoke'
+
+## e2e-nightly: every spec, slow ones included
+e2e-nightly: node-image
+	$(GO) test -count=1 -tags e2e ./e2e -timeout 180m -ginkgo.v
+
+## e2e-cleanup: prove that interrupted and failing runs leave no cluster, network or kubeconfig behind
+e2e-cleanup: node-image
+	$(GO) test -count=1 -tags e2e ./e2e/cleanup -timeout 30m -v
+
+## test: everything CI runs: vet, unit tests, the smoke e2e and the cleanup tests
+test: prepare vet unit e2e-smoke e2e-cleanup
+
+## clean: remove local outputs (the cache in ~/.cache/edgeproof stays)
+clean:
+	rm -rf $(BIN) $(ARTIFACTS)

@@ -1,0 +1,307 @@
+// Package clusters creates, finds and deletes edge clusters and gives
+// access to their nodes. A Provider wraps a backend (kind today, QEMU VMs
+// next), in the style of kind's own pkg/cluster: a small public type over an
+// internal interface per backend.
+package clusters
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sort"
+	"time"
+)
+
+// NodeOps are the operations a backend performs on one node.
+type NodeOps interface {
+	// Name is the node's Kubernetes name.
+	Name() string
+	// Stop shuts the node down gracefully.
+	Stop(ctx context.Context) error
+	// Start boots a stopped or killed node.
+	Start(ctx context.Context) error
+	// Kill cuts the node's power: no shutdown, no flushing.
+	Kill(ctx context.Context) error
+	// Pause freezes every process of the node.
+	Pause(ctx context.Context) error
+	// Resume thaws a paused node.
+	Resume(ctx context.Context) error
+	// Exec runs a command on the node and returns its output.
+	Exec(ctx context.Context, stdin []byte, args ...string) ([]byte, error)
+	// State is the backend's view: running, exited, paused, ...
+	State(ctx context.Context) (string, error)
+}
+
+// Backend is implemented by each provider (package clusters/kind, ...).
+type Backend interface {
+	// Kind names the backend ("kind").
+	Kind() string
+	// Create brings up the cluster's nodes and control plane and writes a
+	// kubeconfig to kubeconfigPath. On error it leaves nothing behind.
+	Create(ctx context.Context, name string, t *Topology, opts CreateOptions, kubeconfigPath string) error
+	// List returns the names of existing clusters.
+	List(ctx context.Context) ([]string, error)
+	// Delete removes every node, network and file the cluster owns.
+	Delete(ctx context.Context, name, kubeconfigPath string) error
+	// WriteKubeconfig writes an existing cluster's kubeconfig.
+	WriteKubeconfig(ctx context.Context, name, path string) error
+	// Nodes returns the cluster's nodes.
+	Nodes(ctx context.Context, name string) ([]NodeOps, error)
+	// LoadImageArchive imports a docker-archive tarball into every node.
+	LoadImageArchive(ctx context.Context, name, archive string) error
+	// CollectLogs writes node logs into dir.
+	CollectLogs(ctx context.Context, name, dir string) error
+}
+
+// CreateOptions tune cluster creation.
+type CreateOptions struct {
+	// NodeImage is the image nodes boot from (built offline by
+	// clusters/nodeimage, or an upstream kindest/node image).
+	NodeImage string
+	// Printer receives progress lines (may be nil).
+	Logf func(format string, args ...any)
+}
+
+// Provider creates and finds clusters through one backend.
+type Provider struct {
+	b Backend
+}
+
+// NewProvider wraps a backend.
+func NewProvider(b Backend) *Provider { return &Provider{b: b} }
+
+// Cluster is a running cluster.
+type Cluster struct {
+	// Name of the cluster.
+	Name string
+	// Kubeconfig is the path of the cluster's own kubeconfig file: never
+	// the user's ~/.kube/config, so nothing there is left behind.
+	Kubeconfig string
+	// Reused is true when the cluster existed before this run; a reused
+	// cluster is never deleted by the run.
+	Reused bool
+	p      *Provider
+}
+
+// ErrExists is returned by Create for a name already taken.
+type ErrExists struct{ Name string }
+
+func (e ErrExists) Error() string {
+	return fmt.Sprintf("cluster %q already exists: reuse it (--reuse, or EDGEPROOF_CLUSTER=%s) or delete it (edgeproof cluster delete %s)", e.Name, e.Name, e.Name)
+}
+
+// KubeconfigPath is where a cluster's kubeconfig lives.
+func KubeconfigPath(name string) (string, error) {
+	dir, err := stateDir()
+	if err != nil {
+		return "", err
+	}
+	return dir + "/" + name + ".kubeconfig", nil
+}
+
+func stateDir() (string, error) {
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("locating cache dir: %w", err)
+	}
+	if d := os.Getenv("EDGEPROOF_CACHE"); d != "" {
+		base = d
+	} else {
+		base += "/edgeproof"
+	}
+	dir := base + "/kubeconfig"
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("creating %s: %w", dir, err)
+	}
+	return dir, nil
+}
+
+// Exists reports whether a cluster of that name exists.
+func (p *Provider) Exists(ctx context.Context, name string) (bool, error) {
+	names, err := p.b.List(ctx)
+	if err != nil {
+		return false, err
+	}
+	for _, n := range names {
+		if n == name {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// Create creates a cluster from a topology, then labels its nodes,
+// installs add-ons and waits until every node and kube-system pod is
+// Ready. If anything fails, or ctx is cancelled (Ctrl-C), everything it
+// created is deleted before it returns.
+func (p *Provider) Create(ctx context.Context, name string, t *Topology, opts CreateOptions) (c *Cluster, err error) {
+	logf := opts.Logf
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	exists, err := p.Exists(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if exists {
+		return nil, ErrExists{Name: name}
+	}
+	kc, err := KubeconfigPath(name)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			logf("cleaning up cluster %q after failure", name)
+			// A fresh context: the caller's may be the cancelled one.
+			cctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			if derr := p.b.Delete(cctx, name, kc); derr != nil {
+				err = fmt.Errorf("%w (and cleanup failed: %v)", err, derr)
+			}
+		}
+	}()
+	start := time.Now()
+	if err := p.b.Create(ctx, name, t, opts, kc); err != nil {
+		return nil, fmt.Errorf("creating cluster %q: %w", name, err)
+	}
+	logf("nodes up and control plane initialised in %s", time.Since(start).Round(100*time.Millisecond))
+	c = &Cluster{Name: name, Kubeconfig: kc, p: p}
+	if err := setup(ctx, c, t, logf); err != nil {
+		return nil, fmt.Errorf("setting up cluster %q: %w", name, err)
+	}
+	logf("cluster %q ready in %s", name, time.Since(start).Round(100*time.Millisecond))
+	return c, nil
+}
+
+// Get returns an existing cluster, writing its kubeconfig if needed.
+func (p *Provider) Get(ctx context.Context, name string) (*Cluster, error) {
+	exists, err := p.Exists(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if !exists {
+		return nil, fmt.Errorf("no cluster named %q (list them with: edgeproof cluster list)", name)
+	}
+	kc, err := KubeconfigPath(name)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.b.WriteKubeconfig(ctx, name, kc); err != nil {
+		return nil, fmt.Errorf("writing kubeconfig of %q: %w", name, err)
+	}
+	return &Cluster{Name: name, Kubeconfig: kc, Reused: true, p: p}, nil
+}
+
+// List returns the names of existing clusters, sorted.
+func (p *Provider) List(ctx context.Context) ([]string, error) {
+	names, err := p.b.List(ctx)
+	sort.Strings(names)
+	return names, err
+}
+
+// Delete removes a cluster by name, with its network and kubeconfig.
+func (p *Provider) Delete(ctx context.Context, name string) error {
+	kc, err := KubeconfigPath(name)
+	if err != nil {
+		return err
+	}
+	if err := p.b.Delete(ctx, name, kc); err != nil {
+		return fmt.Errorf("deleting cluster %q: %w", name, err)
+	}
+	return nil
+}
+
+// Delete removes the cluster.
+func (c *Cluster) Delete(ctx context.Context) error { return c.p.Delete(ctx, c.Name) }
+
+// Nodes returns the cluster's nodes, sorted by name.
+func (c *Cluster) Nodes(ctx context.Context) ([]*Node, error) {
+	ops, err := c.p.b.Nodes(ctx, c.Name)
+	if err != nil {
+		return nil, fmt.Errorf("listing nodes of %q: %w", c.Name, err)
+	}
+	out := make([]*Node, len(ops))
+	for i, o := range ops {
+		out[i] = &Node{ops: o}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
+	return out, nil
+}
+
+// Node returns the node called name.
+func (c *Cluster) Node(ctx context.Context, name string) (*Node, error) {
+	nodes, err := c.Nodes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range nodes {
+		if n.Name() == name {
+			return n, nil
+		}
+	}
+	return nil, fmt.Errorf("cluster %q has no node %q", c.Name, name)
+}
+
+// LoadImageArchive imports a docker-archive tarball into every node.
+func (c *Cluster) LoadImageArchive(ctx context.Context, archive string) error {
+	if err := c.p.b.LoadImageArchive(ctx, c.Name, archive); err != nil {
+		return fmt.Errorf("loading %s into %q: %w", archive, c.Name, err)
+	}
+	return nil
+}
+
+// CollectLogs writes every node's logs (kubelet, containerd, journal,
+// pod logs) into dir.
+func (c *Cluster) CollectLogs(ctx context.Context, dir string) error {
+	if err := c.p.b.CollectLogs(ctx, c.Name, dir); err != nil {
+		return fmt.Errorf("collecting logs of %q: %w", c.Name, err)
+	}
+	return nil
+}
+
+// Node is one node of a cluster, with the operations faults are made of.
+type Node struct{ ops NodeOps }
+
+// Name is the node's Kubernetes name.
+func (n *Node) Name() string { return n.ops.Name() }
+
+// Stop shuts the node down gracefully (systemd stops kubelet and pods).
+func (n *Node) Stop(ctx context.Context) error { return wrap(n, "stop", n.ops.Stop(ctx)) }
+
+// Start boots the node again after Stop or Kill.
+func (n *Node) Start(ctx context.Context) error { return wrap(n, "start", n.ops.Start(ctx)) }
+
+// Kill cuts the node's power.
+func (n *Node) Kill(ctx context.Context) error { return wrap(n, "kill", n.ops.Kill(ctx)) }
+
+// Pause freezes the node.
+func (n *Node) Pause(ctx context.Context) error { return wrap(n, "pause", n.ops.Pause(ctx)) }
+
+// Resume thaws a paused node.
+func (n *Node) Resume(ctx context.Context) error { return wrap(n, "resume", n.ops.Resume(ctx)) }
+
+// Exec runs a command on the node.
+func (n *Node) Exec(ctx context.Context, args ...string) ([]byte, error) {
+	out, err := n.ops.Exec(ctx, nil, args...)
+	return out, wrap(n, "exec", err)
+}
+
+// ExecInput runs a command on the node, feeding stdin.
+func (n *Node) ExecInput(ctx context.Context, stdin []byte, args ...string) ([]byte, error) {
+	out, err := n.ops.Exec(ctx, stdin, args...)
+	return out, wrap(n, "exec", err)
+}
+
+// State reports the backend's view of the node (running, exited, paused).
+func (n *Node) State(ctx context.Context) (string, error) {
+	s, err := n.ops.State(ctx)
+	return s, wrap(n, "state", err)
+}
+
+func wrap(n *Node, op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("node %s: %s: %w", n.Name(), op, err)
+}

@@ -1,0 +1,142 @@
+package clusters
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/e2e-framework/klient"
+
+	"github.com/edgeproof/edgeproof/clusters/addons"
+)
+
+// ReadyTimeout bounds the wait for nodes and system pods after creation.
+var ReadyTimeout = 4 * time.Minute
+
+// Client returns a client-go clientset for the cluster.
+func (c *Cluster) Client() (kubernetes.Interface, error) {
+	cfg, err := clientcmd.BuildConfigFromFlags("", c.Kubeconfig)
+	if err != nil {
+		return nil, fmt.Errorf("loading kubeconfig %s: %w", c.Kubeconfig, err)
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("creating client: %w", err)
+	}
+	return cs, nil
+}
+
+// Klient returns an e2e-framework client for the cluster.
+func (c *Cluster) Klient() (klient.Client, error) {
+	kc, err := klient.NewWithKubeConfigFile(c.Kubeconfig)
+	if err != nil {
+		return nil, fmt.Errorf("creating klient from %s: %w", c.Kubeconfig, err)
+	}
+	return kc, nil
+}
+
+// setup turns freshly created nodes into the edge topology: the role label
+// kubelet may not set on itself, add-ons, then a readiness gate.
+func setup(ctx context.Context, c *Cluster, t *Topology, logf func(string, ...any)) error {
+	cs, err := c.Client()
+	if err != nil {
+		return err
+	}
+	nodes, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: LabelTier + "=" + TierEdge})
+	if err != nil {
+		return fmt.Errorf("listing edge nodes: %w", err)
+	}
+	patch := []byte(`{"metadata":{"labels":{"` + LabelEdgeRole + `":""}}}`)
+	for _, n := range nodes.Items {
+		if _, err := cs.CoreV1().Nodes().Patch(ctx, n.Name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+			return fmt.Errorf("labelling %s as edge: %w", n.Name, err)
+		}
+	}
+	kc, err := c.Klient()
+	if err != nil {
+		return err
+	}
+	if err := addons.InstallMetricsServer(ctx, kc, ""); err != nil {
+		return err
+	}
+	logf("waiting for nodes and kube-system pods to be Ready")
+	return WaitReady(ctx, cs, ReadyTimeout)
+}
+
+// WaitReady waits until every node is Ready and every kube-system pod is
+// Ready, and names what is not when the timeout expires.
+func WaitReady(ctx context.Context, cs kubernetes.Interface, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var pending []string
+	for {
+		var err error
+		pending, err = notReady(ctx, cs)
+		if err == nil && len(pending) == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			if err != nil {
+				return fmt.Errorf("cluster not ready after %s: %w", timeout, err)
+			}
+			return fmt.Errorf("cluster not ready after %s: %s", timeout, strings.Join(pending, ", "))
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+func notReady(ctx context.Context, cs kubernetes.Interface) ([]string, error) {
+	var out []string
+	nodes, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range nodes.Items {
+		if !NodeReady(&n) {
+			out = append(out, "node "+n.Name)
+		}
+	}
+	pods, err := cs.CoreV1().Pods("kube-system").List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range pods.Items {
+		if !PodReady(&p) {
+			out = append(out, "pod kube-system/"+p.Name)
+		}
+	}
+	if len(nodes.Items) == 0 {
+		out = append(out, "no nodes registered")
+	}
+	return out, nil
+}
+
+// NodeReady reports a node's Ready condition.
+func NodeReady(n *corev1.Node) bool {
+	for _, c := range n.Status.Conditions {
+		if c.Type == corev1.NodeReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+// PodReady reports a pod's Ready condition.
+func PodReady(p *corev1.Pod) bool {
+	if p.DeletionTimestamp != nil {
+		return false
+	}
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}

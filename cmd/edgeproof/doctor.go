@@ -1,0 +1,34 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/edgeproof/edgeproof/host"
+	"github.com/edgeproof/edgeproof/internal/progress"
+)
+
+func newDoctorCmd() *cobra.Command {
+	var fix bool
+	cmd := &cobra.Command{
+		Use:   "doctor",
+		Short: "Show what this host can do; --fix prepares it (Docker engine, runtime wrapper, /lib/modules)",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			p := progress.New(cmd.ErrOrStderr())
+			if fix {
+				p.Infof("Preparing host")
+				changes, err := host.Prepare(ctx, p, host.PrepareOptions{Install: true})
+				if err != nil {
+					return err
+				}
+				if len(changes) == 0 {
+					p.Infof("  host already prepared: nothing changed")
+				}
+			}
+			host.Detect(ctx).Print(cmd.OutOrStdout())
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&fix, "fix", false, "install and start what is missing (Debian, root)")
+	return cmd
+}

@@ -1,0 +1,218 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"sigs.k8s.io/e2e-framework/klient"
+
+	"github.com/edgeproof/edgeproof/clusters"
+	"github.com/edgeproof/edgeproof/e2e/framework"
+	"github.com/edgeproof/edgeproof/fixtures/echo"
+	"github.com/edgeproof/edgeproof/fixtures/images"
+)
+
+var _ = Describe("Smoke: an edge cluster", framework.WithSmoke(), framework.WithDisruptive(),
+	framework.WithFault("node-power-loss"), framework.WithProvider("kind"), Ordered, func() {
+		const replicas = 3
+		var (
+			cs      kubernetes.Interface
+			kc      klient.Client
+			ns      string
+			image   string
+			victim  string
+			poll    time.Duration
+			specDir string
+		)
+		svcURL := func() string { return fmt.Sprintf("http://%s.%s.svc.cluster.local/", echo.Name, ns) }
+
+		BeforeAll(func(ctx SpecContext) {
+			var err error
+			cs, err = cluster.Client()
+			Expect(err).NotTo(HaveOccurred())
+			kc, err = cluster.Klient()
+			Expect(err).NotTo(HaveOccurred())
+			poll, err = config.Interval("poll")
+			Expect(err).NotTo(HaveOccurred())
+			built, err := images.Build(ctx, repoRoot, "edgeproof-echo")
+			Expect(err).NotTo(HaveOccurred(), "building the echo image")
+			Expect(cluster.LoadImageArchive(ctx, built.Archive)).To(Succeed())
+			image = built.Refs["edgeproof-echo"]
+			nsObj, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{
+				ObjectMeta: metav1.ObjectMeta{GenerateName: "smoke-"}}, metav1.CreateOptions{})
+			Expect(err).NotTo(HaveOccurred())
+			ns = nsObj.Name
+			DeferCleanup(func(ctx context.Context) {
+				_ = cs.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{})
+			})
+		})
+
+		AfterEach(func(ctx SpecContext) {
+			if !CurrentSpecReport().Failed() {
+				return
+			}
+			dir, err := framework.SpecDir(artifacts, CurrentSpecReport().FullText())
+			Expect(err).NotTo(HaveOccurred())
+			specDir = dir
+			if err := framework.CollectFailureArtifacts(context.WithoutCancel(ctx), cluster, dir, ns); err != nil {
+				GinkgoWriter.Printf("collecting artifacts: %v\n", err)
+			}
+			AddReportEntry("artifacts", specDir)
+		})
+
+		It("has every node Ready with its zone and tier labels", func(ctx SpecContext) {
+			topo, err := clusters.LoadTopology(config.Topology)
+			Expect(err).NotTo(HaveOccurred())
+			nodes, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+			Expect(err).NotTo(HaveOccurred())
+			Expect(nodes.Items).To(HaveLen(1+len(topo.WorkerZones())), "one cloud node plus the topology's edge nodes")
+			edgeZones := map[string]int{}
+			for _, n := range nodes.Items {
+				Expect(clusters.NodeReady(&n)).To(BeTrue(), "node %s Ready", n.Name)
+				switch n.Labels[clusters.LabelTier] {
+				case clusters.TierCloud:
+					Expect(n.Labels).To(HaveKeyWithValue(clusters.LabelZone, topo.Spec.Cloud.Zone))
+				case clusters.TierEdge:
+					Expect(n.Labels).To(HaveKey(clusters.LabelEdgeRole), "node %s has the edge role label", n.Name)
+					edgeZones[n.Labels[clusters.LabelZone]]++
+				default:
+					Fail(fmt.Sprintf("node %s has no %s label", n.Name, clusters.LabelTier))
+				}
+			}
+			for _, z := range topo.Spec.EdgeZones {
+				Expect(edgeZones).To(HaveKeyWithValue(z.Name, z.Nodes), "edge nodes in zone %s", z.Name)
+			}
+		})
+
+		It("serves a workload spread over edge nodes through a Service DNS name", func(ctx SpecContext) {
+			ready, err := config.Interval("workload-ready")
+			Expect(err).NotTo(HaveOccurred())
+			Expect(echo.Deploy(ctx, cs, echo.DeployInput{
+				Namespace: ns, Image: image, Replicas: replicas,
+				NodeSelector:       map[string]string{clusters.LabelTier: clusters.TierEdge},
+				ClientNodeSelector: map[string]string{clusters.LabelTier: clusters.TierCloud},
+				TolerationSeconds:  1,
+			})).To(Succeed())
+			var placed map[string]string
+			Expect(framework.Poll(ctx, poll, ready, func(ctx context.Context) (bool, error) {
+				placed, err = framework.ReadyPods(ctx, cs, ns, echo.AppLabel+"="+echo.Name)
+				return len(placed) == replicas, err
+			})).To(Succeed(), "echo replicas Ready")
+			nodesUsed := map[string]bool{}
+			for _, n := range placed {
+				nodesUsed[n] = true
+			}
+			Expect(len(nodesUsed)).To(BeNumerically(">=", 2), "replicas spread over edge nodes: %v", placed)
+			Expect(framework.Poll(ctx, poll, ready, func(ctx context.Context) (bool, error) {
+				c, err := framework.ReadyPods(ctx, cs, ns, echo.AppLabel+"="+echo.ClientName)
+				return len(c) == 1, err
+			})).To(Succeed(), "client pod Ready")
+			// Several requests through the Service: answers must come from
+			// more than one edge node, so cross-node pod routing works.
+			seen := map[string]bool{}
+			Eventually(func(g Gomega) {
+				out, err := framework.ExecInPod(ctx, kc, ns, echo.ClientName, "/edgeproof-echo", "get", svcURL())
+				g.Expect(err).NotTo(HaveOccurred())
+				seen[strings.TrimSpace(out)] = true
+				g.Expect(len(seen)).To(BeNumerically(">=", 2))
+			}).WithContext(ctx).WithTimeout(ready).WithPolling(poll).Should(Succeed(), "answers from several edge pods via %s", svcURL())
+			AddReportEntry("service answers", fmt.Sprint(seen))
+			for _, n := range placed {
+				victim = n
+				break
+			}
+		})
+
+		It("moves the pods of a powered-off edge node to the other edge nodes within budget", func(ctx SpecContext) {
+			Expect(victim).NotTo(BeEmpty(), "a node hosting a replica was chosen")
+			budget, err := config.Budget("smoke-reschedule")
+			Expect(err).NotTo(HaveOccurred())
+			node, err := cluster.Node(ctx, victim)
+			Expect(err).NotTo(HaveOccurred())
+			// Start it again whatever happens, so later specs and teardown
+			// find a whole cluster.
+			DeferCleanup(func(ctx context.Context) {
+				if st, _ := node.State(ctx); st != "running" {
+					_ = node.Start(ctx)
+				}
+			})
+			start := time.Now()
+			Expect(node.Kill(ctx)).To(Succeed())
+			var notReadyAt time.Duration
+			Expect(framework.Poll(ctx, poll, 2*budget, func(ctx context.Context) (bool, error) {
+				if notReadyAt == 0 {
+					if st, err := framework.NodeCondition(ctx, cs, victim); err == nil && st != corev1.ConditionTrue {
+						notReadyAt = time.Since(start)
+					}
+				}
+				pods, err := framework.ReadyPods(ctx, cs, ns, echo.AppLabel+"="+echo.Name)
+				if err != nil {
+					return false, nil // the API may blink while a node dies
+				}
+				moved := 0
+				for _, n := range pods {
+					if n != victim {
+						moved++
+					}
+				}
+				return moved == replicas, nil
+			})).To(Succeed(), "all %d replicas Ready off %s", replicas, victim)
+			took := time.Since(start)
+			AddReportEntry("node NotReady after power loss", notReadyAt.Round(100*time.Millisecond).String())
+			AddReportEntry("replicas Ready elsewhere after power loss", took.Round(100*time.Millisecond).String())
+			GinkgoWriter.Printf("power loss of %s: node NotReady at %s, %d replicas Ready elsewhere at %s (budget %s)\n",
+				victim, notReadyAt.Round(100*time.Millisecond), replicas, took.Round(100*time.Millisecond), budget)
+			Expect(took).To(BeNumerically("<=", budget), "reschedule time %s within budget %s", took, budget)
+			_, err = framework.ExecInPod(ctx, kc, ns, echo.ClientName, "/edgeproof-echo", "get", svcURL())
+			Expect(err).NotTo(HaveOccurred(), "Service still answers")
+		})
+
+		It("brings the node back Ready with working pod networking", func(ctx SpecContext) {
+			Expect(victim).NotTo(BeEmpty())
+			wait, err := config.Interval("node-ready")
+			Expect(err).NotTo(HaveOccurred())
+			node, err := cluster.Node(ctx, victim)
+			Expect(err).NotTo(HaveOccurred())
+			start := time.Now()
+			if st, _ := node.State(ctx); st != "running" {
+				Expect(node.Start(ctx)).To(Succeed())
+			}
+			Expect(framework.Poll(ctx, poll, wait, func(ctx context.Context) (bool, error) {
+				st, err := framework.NodeCondition(ctx, cs, victim)
+				return err == nil && st == corev1.ConditionTrue, nil
+			})).To(Succeed(), "node %s Ready again", victim)
+			AddReportEntry("node Ready after restart", time.Since(start).Round(100*time.Millisecond).String())
+			// A pod on the restarted node must reach the Service, and be
+			// reached by its pod IP from the cloud node: routes and CNI config
+			// came back by themselves.
+			probe := echo.Pod(ns, "probe", image, map[string]string{corev1.LabelHostname: victim}, "serve")
+			_, err = cs.CoreV1().Pods(ns).Create(ctx, probe, metav1.CreateOptions{})
+			Expect(err).NotTo(HaveOccurred())
+			var ip string
+			Expect(framework.Poll(ctx, poll, wait, func(ctx context.Context) (bool, error) {
+				p, err := cs.CoreV1().Pods(ns).Get(ctx, "probe", metav1.GetOptions{})
+				if err != nil {
+					return false, err
+				}
+				ip = p.Status.PodIP
+				return clusters.PodReady(p) || (p.Status.Phase == corev1.PodRunning && ip != ""), nil
+			})).To(Succeed(), "probe pod running on %s", victim)
+			Eventually(func() error {
+				_, err := framework.ExecInPod(ctx, kc, ns, "probe", "/edgeproof-echo", "get", svcURL())
+				return err
+			}).WithContext(ctx).WithTimeout(wait).WithPolling(poll).Should(Succeed(), "restarted node reaches the Service")
+			Eventually(func() error {
+				_, err := framework.ExecInPod(ctx, kc, ns, echo.ClientName, "/edgeproof-echo", "get", fmt.Sprintf("http://%s:%d/", ip, echo.Port))
+				return err
+			}).WithContext(ctx).WithTimeout(wait).WithPolling(poll).Should(Succeed(), "cloud node reaches a pod on the restarted node")
+		})
+	})

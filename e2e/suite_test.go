@@ -1,0 +1,83 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"github.com/onsi/ginkgo/v2/reporters"
+	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/edgeproof/edgeproof/clusters"
+	"github.com/edgeproof/edgeproof/e2e/framework"
+	"github.com/edgeproof/edgeproof/internal/progress"
+	"github.com/edgeproof/edgeproof/internal/repo"
+)
+
+// Suite-wide state, set in SynchronizedBeforeSuite on every process.
+var (
+	config    *framework.Config
+	repoRoot  string
+	artifacts string
+	handle    framework.ClusterHandle
+	cluster   *clusters.Cluster
+	printer   = progress.New(GinkgoWriter)
+)
+
+func TestE2E(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "edgeproof e2e")
+}
+
+var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
+	// Progress of a cold cluster start goes to the terminal as it happens.
+	p := progress.New(os.Stderr)
+	root, err := repo.Root()
+	Expect(err).NotTo(HaveOccurred(), "locating the checkout")
+	cfg, err := framework.LoadConfig(filepath.Join(root, "e2e", "config.yaml"))
+	Expect(err).NotTo(HaveOccurred())
+	// Registered before creation: Ctrl-C during creation still deletes
+	// whatever exists by then.
+	name := os.Getenv(framework.EnvClusterName)
+	if name == "" {
+		name = framework.DefaultClusterName
+	}
+	reused := os.Getenv(framework.EnvCluster) != ""
+	DeferCleanup(func(ctx context.Context) {
+		if !reused {
+			Expect(framework.TeardownCluster(context.WithoutCancel(ctx), p, framework.ClusterHandle{Name: name})).To(Succeed())
+		}
+	})
+	c, err := framework.SetupCluster(ctx, framework.SetupClusterInput{Config: cfg, RepoRoot: root, Printer: p})
+	Expect(err).NotTo(HaveOccurred(), "cluster setup")
+	return framework.ClusterHandle{Name: c.Name, Kubeconfig: c.Kubeconfig, Reused: c.Reused}.Marshal()
+}, func(data []byte) {
+	var err error
+	handle, err = framework.UnmarshalHandle(data)
+	Expect(err).NotTo(HaveOccurred())
+	repoRoot, err = repo.Root()
+	Expect(err).NotTo(HaveOccurred())
+	config, err = framework.LoadConfig(filepath.Join(repoRoot, "e2e", "config.yaml"))
+	Expect(err).NotTo(HaveOccurred())
+	artifacts, err = framework.ArtifactsDir(repoRoot)
+	Expect(err).NotTo(HaveOccurred())
+	cluster, err = framework.Provider(printer).Get(context.Background(), handle.Name)
+	Expect(err).NotTo(HaveOccurred())
+}, NodeTimeout(30*time.Minute))
+
+var _ = ReportAfterSuite("junit", func(r Report) {
+	root, err := repo.Root()
+	Expect(err).NotTo(HaveOccurred())
+	dir, err := framework.ArtifactsDir(root)
+	Expect(err).NotTo(HaveOccurred())
+	Expect(reporters.GenerateJUnitReportWithConfig(r, filepath.Join(dir, "junit.xml"), reporters.JunitReportConfig{
+		OmitTimelinesForSpecState: types.SpecStatePassed,
+		OmitCapturedStdOutErr:     false,
+	})).To(Succeed())
+})
