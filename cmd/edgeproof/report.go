@@ -1,0 +1,91 @@
+package main
+
+import (
+	"crypto/ed25519"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/edgeproof/edgeproof/reports"
+	"github.com/edgeproof/edgeproof/reports/certify"
+)
+
+func newReportCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "report", Short: "Work with run reports"}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "render DIR",
+		Short: "Rebuild summary.md and index.html in DIR from DIR/report.json",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := reports.Render(args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "rendered %s/%s and %s/%s\n", args[0], reports.SummaryFile, args[0], reports.HTMLFile)
+			return nil
+		},
+	})
+	return cmd
+}
+
+func newCertifyCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "certify", Short: "Create and verify certification bundles"}
+	var pubkey string
+	verify := &cobra.Command{
+		Use:   "verify BUNDLE",
+		Short: "Check a bundle's manifest (and signature with --pubkey); any changed byte fails",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var pub ed25519.PublicKey
+			if pubkey != "" {
+				k, err := certify.ReadPublicKeyFile(pubkey)
+				if err != nil {
+					return err
+				}
+				pub = k
+			}
+			res, err := certify.Verify(args[0], pub)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			for _, p := range res.Problems {
+				fmt.Fprintln(out, "problem:", p)
+			}
+			if !res.OK() {
+				return fmt.Errorf("bundle %s: NOT verified (%d problems)", args[0], len(res.Problems))
+			}
+			sig := "unsigned"
+			if res.SignatureVerified {
+				sig = "signature verified"
+			}
+			fmt.Fprintf(out, "bundle %s: verified, %d files, %s\n", args[0], len(res.Files), sig)
+			return nil
+		},
+	}
+	verify.Flags().StringVar(&pubkey, "pubkey", "", "ed25519 public key file (PEM or base64)")
+	var prefix string
+	keygen := &cobra.Command{
+		Use:   "keygen",
+		Short: "Write a new ed25519 key pair: PREFIX.key (private, 0600) and PREFIX.pub",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			pub, priv, err := certify.GenerateKey()
+			if err != nil {
+				return err
+			}
+			if err := certify.WritePrivateKeyFile(prefix+".key", priv, certify.PEM); err != nil {
+				return err
+			}
+			if err := certify.WritePublicKeyFile(prefix+".pub", pub, certify.PEM); err != nil {
+				_ = os.Remove(prefix + ".key") // nothing half-written
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s.key and %s.pub\n", prefix, prefix)
+			return nil
+		},
+	}
+	keygen.Flags().StringVar(&prefix, "out", "edgeproof-certify", "path prefix of the key files")
+	cmd.AddCommand(verify, keygen)
+	return cmd
+}
