@@ -11,7 +11,7 @@ E2E_LABELS ?= !slow
 E2E_TIMEOUT ?= 60m
 KUBERNETES ?= v1.34.4
 
-.PHONY: all build prepare node-image cluster cluster-delete unit vet e2e e2e-smoke e2e-nightly e2e-cleanup test clean
+.PHONY: all browser build prepare node-image cluster cluster-delete unit vet e2e e2e-smoke e2e-nightly e2e-cleanup test clean
 
 all: build
 
@@ -34,6 +34,13 @@ cluster: node-image
 ## cluster-delete: delete the cluster `make cluster` created
 cluster-delete: build
 	$(EDGEPROOF) cluster delete edge
+
+## browser: install Debian's chromium for the report rendering test (skipped with a reason where it cannot be installed)
+browser:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && [ -f /etc/debian_version ] && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }; } || \
+	  echo "chromium not installed: the report rendering test will be skipped"
 
 ## vet: go vet and gofmt on every package, e2e included
 vet:
@@ -63,7 +70,7 @@ e2e-cleanup: node-image
 	$(GO) test -count=1 -tags e2e ./e2e/cleanup -timeout 30m -v
 
 ## test: everything CI runs: vet, unit tests, the smoke e2e and the cleanup tests
-test: prepare vet unit e2e-smoke e2e-cleanup
+test: prepare browser vet unit e2e-smoke e2e-cleanup
 
 ## clean: remove local outputs (the cache in ~/.cache/edgeproof stays)
 clean:

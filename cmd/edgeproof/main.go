@@ -30,6 +30,6 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newDoctorCmd(), newNodeImageCmd(), newClusterCmd(), newReportCmd(), newCertifyCmd())
+	root.AddCommand(newDoctorCmd(), newNodeImageCmd(), newClusterCmd(), newReportCmd(), newCertifyCmd(), newScenarioCmd())
 	return root
 }

@@ -1,0 +1,227 @@
+package scenarios
+
+import (
+	"math"
+	"slices"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/util/validation"
+)
+
+// Limits checked by Validate.
+const (
+	// MaxRepeatCount bounds repeat.count.
+	MaxRepeatCount = 1000
+	// MaxDeviceRate bounds devices.rate, in messages per second per device.
+	MaxDeviceRate = 1000
+	// MaxPayloadBytes bounds devices.payloadBytes.
+	MaxPayloadBytes = 1 << 20
+	// MaxReplicas bounds replica counts and hpa.maxReplicas.
+	MaxReplicas = 100
+)
+
+// Validate checks the scenario and returns every problem found, with field
+// paths but without file positions (Load adds those). Call Default first:
+// Validate checks the defaulted scenario and treats empty optional fields as
+// errors where a default was expected.
+func (s *Scenario) Validate() ErrorList {
+	var errs ErrorList
+	switch {
+	case s.APIVersion == "":
+		errs.required("apiVersion", "")
+	case s.APIVersion != APIVersion:
+		errs.add("apiVersion", ErrUnsupported, "unsupported value %q: must be %q", s.APIVersion, APIVersion)
+	}
+	switch {
+	case s.Kind == "":
+		errs.required("kind", "")
+	case s.Kind != KindScenario:
+		errs.add("kind", ErrUnsupported, "unsupported value %q: must be %q", s.Kind, KindScenario)
+	}
+	s.Metadata.validate(&errs, "metadata")
+	s.Spec.validate(&errs, "spec")
+	return errs
+}
+
+func (m *Metadata) validate(errs *ErrorList, p fieldPath) {
+	if m.Name == "" {
+		errs.required(p.child("name"), "")
+	} else {
+		dns1123Label(errs, p.child("name"), m.Name)
+	}
+	validateLabels(errs, p.child("labels"), m.Labels)
+}
+
+func (sp *Spec) validate(errs *ErrorList, p fieldPath) {
+	if sp.Duration <= 0 {
+		errs.add(p.child("duration"), ErrInvalid, "must be > 0")
+	}
+	sp.Cluster.validate(errs, p.child("cluster"))
+	sp.Workload.validate(errs, p.child("workload"))
+	switch {
+	case sp.Devices != nil:
+		sp.Devices.validate(errs, p.child("devices"))
+		if !sp.Workload.Deployed(FixtureDeviceSim) {
+			errs.add(p.child("devices"), ErrInvalid, "devices need the devicesim fixture in spec.workload")
+		}
+	case sp.Workload.Deployed(FixtureDeviceSim):
+		errs.required(p.child("devices"), "the devicesim fixture is deployed; give at least count and rate")
+	}
+	sp.validateFaults(errs, p.child("faults"))
+	sp.validateCapacity(errs, p.child("cluster"))
+	sp.validateObjectives(errs, p.child("objectives"))
+}
+
+// validateCapacity checks that explicit cluster minimums leave room for
+// what the faults need, naming the most demanding fault.
+func (sp *Spec) validateCapacity(errs *ErrorList, p fieldPath) {
+	c := sp.Cluster
+	var nodes, zones struct {
+		need  int32
+		fault string
+	}
+	for i := range sp.Faults {
+		f := &sp.Faults[i]
+		if !f.Kind.IsValid() {
+			continue
+		}
+		r := f.Requirements()
+		if r.MinNodes > nodes.need {
+			nodes.need, nodes.fault = r.MinNodes, f.Name
+		}
+		if r.MinZones > zones.need {
+			zones.need, zones.fault = r.MinZones, f.Name
+		}
+	}
+	if c.Nodes > 0 && nodes.need > c.Nodes {
+		errs.add(p.child("nodes"), ErrInvalid, "fault %q needs at least %d edge nodes (its targets, plus one to reschedule onto if it makes nodes unready)", nodes.fault, nodes.need)
+	}
+	if c.Zones > 0 && zones.need > c.Zones {
+		errs.add(p.child("zones"), ErrInvalid, "fault %q needs at least %d edge zones (the one it cuts off and one to reschedule onto)", zones.fault, zones.need)
+	}
+}
+
+func (c *ClusterSpec) validate(errs *ErrorList, p fieldPath) {
+	if c.Nodes < 1 {
+		errs.add(p.child("nodes"), ErrInvalid, "must be > 0")
+	}
+	if c.Zones < 1 {
+		errs.add(p.child("zones"), ErrInvalid, "must be > 0")
+	} else if c.Zones > c.Nodes && c.Nodes > 0 {
+		errs.add(p.child("zones"), ErrInvalid, "%d zones need at least as many nodes, but nodes is %d", c.Zones, c.Nodes)
+	}
+	if c.Arch != "" && !slices.Contains(arches, c.Arch) {
+		unsupported(errs, p.child("arch"), c.Arch, arches)
+	}
+	enum(errs, p.child("provider"), c.Provider, providers)
+	enum(errs, p.child("profile"), c.Profile, profiles)
+}
+
+func (w *WorkloadSpec) validate(errs *ErrorList, p fieldPath) {
+	for _, f := range []struct {
+		name Fixture
+		spec *FixtureSpec
+	}{{FixtureBroker, w.Broker}, {FixtureGateway, w.Gateway}, {FixtureDeviceSim, w.DeviceSim}} {
+		if f.spec != nil {
+			replicas(errs, p.child(string(f.name)).child("replicas"), f.spec.Replicas)
+		}
+	}
+	sk := w.Sink
+	if sk == nil {
+		return
+	}
+	sp := p.child("sink")
+	replicas(errs, sp.child("replicas"), sk.Replicas)
+	h := sk.HPA
+	if h == nil {
+		return
+	}
+	hp := sp.child("hpa")
+	if h.MinReplicas < 1 {
+		errs.add(hp.child("minReplicas"), ErrInvalid, "must be > 0")
+	}
+	switch {
+	case h.MaxReplicas == 0:
+		errs.required(hp.child("maxReplicas"), "")
+	case h.MaxReplicas < h.MinReplicas:
+		errs.add(hp.child("maxReplicas"), ErrInvalid, "must be >= minReplicas (%d)", h.MinReplicas)
+	case h.MaxReplicas > MaxReplicas:
+		errs.add(hp.child("maxReplicas"), ErrInvalid, "must be <= %d", MaxReplicas)
+	}
+	switch t := h.TargetCPUUtilizationPercentage; {
+	case t == 0:
+		errs.required(hp.child("targetCPUUtilizationPercentage"), "the average CPU use to aim for, 1-100")
+	case t < 1 || t > 100:
+		errs.add(hp.child("targetCPUUtilizationPercentage"), ErrInvalid, "must be from 1 to 100")
+	}
+	if r := sk.Replicas; r != nil && *r >= 1 && h.MinReplicas >= 1 && h.MaxReplicas >= h.MinReplicas &&
+		(*r < h.MinReplicas || *r > h.MaxReplicas) {
+		errs.add(sp.child("replicas"), ErrInvalid, "must be within hpa minReplicas..maxReplicas (%d..%d)", h.MinReplicas, h.MaxReplicas)
+	}
+}
+
+func replicas(errs *ErrorList, p fieldPath, r *int32) {
+	switch {
+	case r == nil:
+		errs.required(p, "")
+	case *r < 1:
+		errs.add(p, ErrInvalid, "must be > 0; leave the fixture out to not deploy it")
+	case *r > MaxReplicas:
+		errs.add(p, ErrInvalid, "must be <= %d", MaxReplicas)
+	}
+}
+
+func (d *DeviceSpec) validate(errs *ErrorList, p fieldPath) {
+	if d.Count <= 0 {
+		errs.add(p.child("count"), ErrInvalid, "must be > 0")
+	}
+	switch {
+	case d.Rate <= 0 || math.IsNaN(d.Rate):
+		errs.add(p.child("rate"), ErrInvalid, "must be > 0")
+	case d.Rate > MaxDeviceRate:
+		errs.add(p.child("rate"), ErrInvalid, "must be <= %d messages/s per device", MaxDeviceRate)
+	}
+	enum(errs, p.child("profile"), d.Profile, deviceProfiles)
+	if d.PayloadBytes < 1 || d.PayloadBytes > MaxPayloadBytes {
+		errs.add(p.child("payloadBytes"), ErrInvalid, "must be from 1 to %d", MaxPayloadBytes)
+	}
+	if d.QoS == nil || *d.QoS < 0 || *d.QoS > 2 {
+		errs.add(p.child("qos"), ErrInvalid, "must be 0, 1 or 2")
+	}
+}
+
+// enum checks that a defaulted enum field holds an allowed value.
+func enum[T ~string](errs *ErrorList, p fieldPath, v T, allowed []T) {
+	switch {
+	case v == "":
+		errs.required(p, "")
+	case !slices.Contains(allowed, v):
+		unsupported(errs, p, v, allowed)
+	}
+}
+
+func dns1123Label(errs *ErrorList, p fieldPath, v string) {
+	if msgs := validation.IsDNS1123Label(v); len(msgs) > 0 {
+		errs.add(p, ErrInvalid, "invalid name %q: %s", v, strings.Join(msgs, "; "))
+	}
+}
+
+func validateLabels(errs *ErrorList, p fieldPath, labels map[string]string) {
+	for _, k := range sortedKeys(labels) {
+		if msgs := validation.IsQualifiedName(k); len(msgs) > 0 {
+			errs.add(p.key(k), ErrInvalid, "invalid label key %q: %s", k, strings.Join(msgs, "; "))
+		}
+		if msgs := validation.IsValidLabelValue(labels[k]); len(msgs) > 0 {
+			errs.add(p.key(k), ErrInvalid, "invalid label value %q: %s", labels[k], strings.Join(msgs, "; "))
+		}
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
