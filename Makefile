@@ -55,15 +55,15 @@ unit:
 
 ## e2e: the main job. Creates a cluster, runs the default e2e set (E2E_LABELS), deletes the cluster
 e2e: node-image
-	$(GO) test -count=1 -tags e2e ./e2e -timeout $(E2E_TIMEOUT) -ginkgo.v -ginkgo.label-filter='$(E2E_LABELS)'
+	$(GO) test -v -count=1 -tags e2e ./e2e -timeout $(E2E_TIMEOUT) -ginkgo.v -ginkgo.label-filter='$(E2E_LABELS)'
 
 ## e2e-smoke: only the smoke specs
 e2e-smoke: node-image
-	$(GO) test -count=1 -tags e2e ./e2e -timeout $(E2E_TIMEOUT) -ginkgo.v -ginkgo.label-filter='smoke'
+	$(GO) test -v -count=1 -tags e2e ./e2e -timeout $(E2E_TIMEOUT) -ginkgo.v -ginkgo.label-filter='smoke'
 
 ## e2e-nightly: every spec, slow ones included
 e2e-nightly: node-image
-	$(GO) test -count=1 -tags e2e ./e2e -timeout 180m -ginkgo.v
+	$(GO) test -v -count=1 -tags e2e ./e2e -timeout 180m -ginkgo.v
 
 ## e2e-cleanup: prove that interrupted and failing runs leave no cluster, network or kubeconfig behind
 e2e-cleanup: node-image

@@ -17,8 +17,15 @@ import (
 
 // ExecInPod runs a command in a pod's first container and returns stdout.
 func ExecInPod(ctx context.Context, kc klient.Client, ns, pod string, cmd ...string) (string, error) {
+	var p corev1.Pod
+	if err := kc.Resources(ns).Get(ctx, pod, ns, &p); err != nil {
+		return "", fmt.Errorf("getting pod %s/%s: %w", ns, pod, err)
+	}
+	if len(p.Spec.Containers) == 0 {
+		return "", fmt.Errorf("pod %s/%s has no containers", ns, pod)
+	}
 	var out, errOut bytes.Buffer
-	if err := kc.Resources().ExecInPod(ctx, ns, pod, "", cmd, &out, &errOut); err != nil {
+	if err := kc.Resources().ExecInPod(ctx, ns, pod, p.Spec.Containers[0].Name, cmd, &out, &errOut); err != nil {
 		return out.String(), fmt.Errorf("exec %q in %s/%s: %w: %s", strings.Join(cmd, " "), ns, pod, err, strings.TrimSpace(errOut.String()))
 	}
 	return out.String(), nil

@@ -1,0 +1,38 @@
+package chaos
+
+import (
+	"context"
+
+	"github.com/edgeproof/edgeproof/scenarios"
+)
+
+// Recover heals one injection. It is idempotent: calling it again after
+// success does nothing harmful.
+type Recover func(ctx context.Context) error
+
+// Injector injects faults. The engine calls Inject at a fault's start and
+// the returned Recover at its end; for instantaneous kinds (node-reboot,
+// pod-kill, container-kill) the fault is over when Inject returns and
+// Recover does nothing. Inject journals the injection before it touches
+// the cluster, and Recover marks the journal entry healed. When Inject
+// fails it undoes what it did and returns a nil Recover.
+type Injector interface {
+	Inject(ctx context.Context, f scenarios.Fault) (Recover, error)
+}
+
+// Preflighter decides before a run whether a fault can be injected here.
+// A fault that fails preflight is skipped with the reason, never passed.
+type Preflighter interface {
+	Preflight(ctx context.Context, f scenarios.Fault) (ok bool, reason string)
+}
+
+// Backend is an injector with its preflight.
+type Backend interface {
+	Injector
+	Preflighter
+	// Name is "native" or "chaos-mesh".
+	Name() string
+}
+
+// Nop is the Recover of an injection that needs no healing.
+func Nop(context.Context) error { return nil }

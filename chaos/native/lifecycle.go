@@ -1,0 +1,53 @@
+package native
+
+import (
+	"context"
+
+	"github.com/edgeproof/edgeproof/chaos"
+	"github.com/edgeproof/edgeproof/chaos/journal"
+	"github.com/edgeproof/edgeproof/clusters"
+	"github.com/edgeproof/edgeproof/scenarios"
+)
+
+// lifecycle injects node-power-loss (Kill), node-stop (Stop), node-pause
+// (Pause) and node-reboot (Stop then Start at once). Recovery brings each
+// node back to running; a reboot is journaled like a stop, so a crash
+// between its two halves still leaves a record that starts the node.
+func (b *Backend) lifecycle(ctx context.Context, f scenarios.Fault) (chaos.Recover, error) {
+	names, err := chaos.NodeNames(f)
+	if err != nil {
+		return nil, err
+	}
+	nodes, err := b.nodes(ctx, names)
+	if err != nil {
+		return nil, err
+	}
+	op := journal.OpStartNode
+	if f.Kind == scenarios.NodePause {
+		op = journal.OpResumeNode
+	}
+	actions := make([]journal.Action, len(names))
+	for i, n := range names {
+		actions[i] = journal.Action{Op: op, Node: n}
+	}
+	in, err := b.begin(f, "", names, actions)
+	if err != nil {
+		return nil, err
+	}
+	err = each(ctx, nodes, func(ctx context.Context, n *clusters.Node) error {
+		switch f.Kind {
+		case scenarios.NodePowerLoss:
+			return n.Kill(ctx)
+		case scenarios.NodeStop:
+			return n.Stop(ctx)
+		case scenarios.NodePause:
+			return n.Pause(ctx)
+		default: // NodeReboot
+			if err := n.Stop(ctx); err != nil {
+				return err
+			}
+			return n.Start(ctx)
+		}
+	})
+	return in.finish(ctx, err, f.Kind == scenarios.NodeReboot)
+}
