@@ -11,7 +11,7 @@ E2E_LABELS ?= !slow
 E2E_TIMEOUT ?= 60m
 KUBERNETES ?= v1.34.4
 
-.PHONY: all browser build prepare node-image cluster cluster-delete unit vet e2e e2e-smoke e2e-nightly e2e-cleanup test clean
+.PHONY: all e2e-chaos browser build prepare node-image cluster cluster-delete unit vet e2e e2e-smoke e2e-nightly e2e-cleanup test clean
 
 all: build
 
@@ -69,8 +69,15 @@ e2e-nightly: node-image
 e2e-cleanup: node-image
 	$(GO) test -count=1 -tags e2e ./e2e/cleanup -timeout 30m -v
 
+## e2e-chaos: inject and heal every native fault on a throwaway cluster, checked from outside (node state, iptables, qdiscs, units)
+e2e-chaos: node-image
+	@set -e; name=edgeproof-chaos; \
+	  $(EDGEPROOF) cluster create --name $$name >/dev/null; \
+	  trap '$(EDGEPROOF) cluster delete '$$name EXIT; \
+	  EDGEPROOF_CLUSTER=$$name $(GO) test -v -count=1 -tags e2e ./chaos/... -timeout 20m
+
 ## test: everything CI runs: vet, unit tests, the smoke e2e and the cleanup tests
-test: prepare browser vet unit e2e-smoke e2e-cleanup
+test: prepare browser vet unit e2e-smoke e2e-chaos e2e-cleanup
 
 ## clean: remove local outputs (the cache in ~/.cache/edgeproof stays)
 clean:

@@ -367,11 +367,12 @@ func TestNativeFaults(t *testing.T) {
 func testPodFaults(h *harness) {
 	t := h.t
 	ctx := context.Background()
-	const ns = "edgeproof-chaos-e2e"
-	_, err := h.cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
-	if err != nil && !strings.Contains(err.Error(), "already exists") {
+	// A fresh namespace per run: the previous run's may still be terminating.
+	nsObj, err := h.cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "edgeproof-chaos-"}}, metav1.CreateOptions{})
+	if err != nil {
 		t.Fatal(err)
 	}
+	ns := nsObj.Name
 	t.Cleanup(func() { _ = h.cs.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{}) })
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: "victim", Namespace: ns, Labels: map[string]string{"app": "victim"}},

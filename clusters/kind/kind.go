@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"sigs.k8s.io/kind/pkg/apis/config/v1alpha4"
 	kindcluster "sigs.k8s.io/kind/pkg/cluster"
@@ -212,7 +213,30 @@ func (n *node) docker(ctx context.Context, args ...string) error {
 
 // Stop sends systemd's shutdown signal and gives it 30 s.
 func (n *node) Stop(ctx context.Context) error  { return n.docker(ctx, "stop", "--time", "30") }
-func (n *node) Start(ctx context.Context) error { return n.docker(ctx, "start") }
+// Start boots the node container and returns once systemd inside it
+// answers, so callers can manage its units right away.
+func (n *node) Start(ctx context.Context) error {
+	if err := n.docker(ctx, "start"); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	for {
+		// is-system-running exits non-zero while starting or degraded, but
+		// prints a state once systemd is PID 1 and its bus is up.
+		var out bytes.Buffer
+		_ = n.n.CommandContext(ctx, "systemctl", "is-system-running").SetStdout(&out).Run()
+		switch strings.TrimSpace(out.String()) {
+		case "initializing", "starting", "running", "degraded", "maintenance":
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("systemd in node %s did not come up: %w", n.n.String(), ctx.Err())
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
 func (n *node) Kill(ctx context.Context) error  { return n.docker(ctx, "kill", "--signal", "KILL") }
 func (n *node) Pause(ctx context.Context) error { return n.docker(ctx, "pause") }
 func (n *node) Resume(ctx context.Context) error {

@@ -253,7 +253,7 @@ func (b *builder) buildBase(ctx context.Context, rootfs, pauseImage string) (str
 	rootfsImage := "edgeproof/rootfs:" + filepath.Base(rootfs)
 	if !imageExists(ctx, rootfsImage) {
 		tarCmd := fmt.Sprintf("tar --numeric-owner -C %q -c . | docker import - %q", rootfs, rootfsImage)
-		if err := command.New("sh", "-c", "set -o pipefail 2>/dev/null; "+tarCmd).Run(ctx); err != nil {
+		if err := command.New("bash", "-o", "pipefail", "-c", tarCmd).Run(ctx); err != nil {
 			return "", fmt.Errorf("importing rootfs: %w", err)
 		}
 	}
