@@ -212,7 +212,8 @@ func (n *node) docker(ctx context.Context, args ...string) error {
 }
 
 // Stop sends systemd's shutdown signal and gives it 30 s.
-func (n *node) Stop(ctx context.Context) error  { return n.docker(ctx, "stop", "--time", "30") }
+func (n *node) Stop(ctx context.Context) error { return n.docker(ctx, "stop", "--time", "30") }
+
 // Start boots the node container and returns once systemd inside it
 // answers, so callers can manage its units right away.
 func (n *node) Start(ctx context.Context) error {
