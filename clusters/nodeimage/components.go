@@ -165,10 +165,10 @@ func parseImageList(out string) (imageSet, error) {
 			s.Etcd = line
 		}
 	}
-	for name, v := range map[string]string{"kube-apiserver": s.APIServer, "kube-controller-manager": s.ControllerManager,
-		"kube-scheduler": s.Scheduler, "kube-proxy": s.Proxy, "coredns": s.CoreDNS, "pause": s.Pause, "etcd": s.Etcd} {
-		if v == "" {
-			return s, fmt.Errorf("kubeadm listed no %s image in %q", name, out)
+	for _, c := range []struct{ name, ref string }{{"kube-apiserver", s.APIServer}, {"kube-controller-manager", s.ControllerManager},
+		{"kube-scheduler", s.Scheduler}, {"kube-proxy", s.Proxy}, {"coredns", s.CoreDNS}, {"pause", s.Pause}, {"etcd", s.Etcd}} {
+		if c.ref == "" {
+			return s, fmt.Errorf("kubeadm listed no %s image in %q", c.name, out)
 		}
 	}
 	return s, nil

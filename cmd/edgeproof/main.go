@@ -30,6 +30,6 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newDoctorCmd(), newNodeImageCmd(), newClusterCmd(), newReportCmd(), newCertifyCmd(), newScenarioCmd())
+	root.AddCommand(newDoctorCmd(), newNodeImageCmd(), newClusterCmd(), newReportCmd(), newCertifyCmd(), newScenarioCmd(), newRecoverCmd())
 	return root
 }

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/edgeproof/edgeproof/chaos/journal"
+	"github.com/edgeproof/edgeproof/chaos/leak"
+	"github.com/edgeproof/edgeproof/chaos/recovery"
+	"github.com/edgeproof/edgeproof/internal/progress"
+)
+
+func newRecoverCmd() *cobra.Command {
+	var name string
+	cmd := &cobra.Command{
+		Use:   "recover",
+		Short: "Heal every fault a crashed or killed run left on a cluster (from its journal), then check for leftovers",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if name == "" {
+				return fmt.Errorf("--cluster (or $%s) is required", EnvCluster)
+			}
+			p := progress.New(cmd.ErrOrStderr())
+			// Healing must finish even if the user presses Ctrl-C again.
+			ctx := context.WithoutCancel(cmd.Context())
+			c, err := kindProvider(p).Get(ctx, name)
+			if err != nil {
+				return err
+			}
+			j, err := journal.Open(name, journal.WithWarnf(func(f string, a ...any) { p.Infof("warning: "+f, a...) }))
+			if err != nil {
+				return err
+			}
+			defer j.Close()
+			results, err := recovery.RecoverAll(ctx, c, j)
+			for _, r := range results {
+				fmt.Fprintln(cmd.OutOrStdout(), r.String())
+			}
+			if err != nil {
+				return err
+			}
+			if len(results) == 0 {
+				p.Infof("journal of %q has no pending faults", name)
+			}
+			left, err := leak.Check(ctx, c)
+			if err != nil {
+				return err
+			}
+			for _, l := range left {
+				fmt.Fprintln(cmd.OutOrStdout(), "leftover:", l)
+			}
+			if len(left) > 0 {
+				return fmt.Errorf("%d leftovers remain on %q", len(left), name)
+			}
+			p.Infof("cluster %q: nothing left behind", name)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&name, "cluster", os.Getenv(EnvCluster), "cluster to heal ($"+EnvCluster+")")
+	return cmd
+}
