@@ -11,7 +11,7 @@ E2E_LABELS ?= !slow
 E2E_TIMEOUT ?= 60m
 KUBERNETES ?= v1.34.4
 
-.PHONY: all e2e-chaos browser build prepare node-image cluster cluster-delete unit vet e2e e2e-smoke e2e-nightly e2e-cleanup test clean
+.PHONY: all bench e2e-chaos browser build prepare node-image cluster cluster-delete unit vet e2e e2e-smoke e2e-nightly e2e-cleanup test clean
 
 all: build
 
@@ -75,6 +75,12 @@ e2e-chaos: node-image
 	  $(EDGEPROOF) cluster create --name $$name >/dev/null; \
 	  trap '$(EDGEPROOF) cluster delete '$$name EXIT; \
 	  EDGEPROOF_CLUSTER=$$name $(GO) test -v -count=1 -tags e2e ./chaos/... -timeout 20m
+
+## bench: fixture pipeline on loopback at a few sizes, one JSON line each (devices, msgs_per_s, cpu_cores_used, rss_mb, loss, duplicates, p50_ms, p99_ms)
+bench: build
+	$(EDGEPROOF) bench devices --devices 1000 --rate 1 --duration 20s
+	$(EDGEPROOF) bench devices --devices 10000 --rate 1 --duration 30s
+	$(EDGEPROOF) bench devices --mode broker-sink --devices 100 --rate 500 --duration 20s
 
 ## test: everything CI runs: vet, unit tests, the smoke e2e and the cleanup tests
 test: prepare browser vet unit e2e-smoke e2e-chaos e2e-cleanup

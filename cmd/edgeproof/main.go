@@ -10,9 +10,13 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/edgeproof/edgeproof/fixtures/bench"
 )
 
 func main() {
+	// `bench devices` may re-execute this binary as its device simulator.
+	bench.MaybeRunChild()
 	// Ctrl-C cancels the context; commands clean up what they created
 	// before returning.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -30,6 +34,6 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newDoctorCmd(), newNodeImageCmd(), newClusterCmd(), newReportCmd(), newCertifyCmd(), newScenarioCmd(), newRecoverCmd())
+	root.AddCommand(newDoctorCmd(), newNodeImageCmd(), newClusterCmd(), newReportCmd(), newCertifyCmd(), newScenarioCmd(), newRecoverCmd(), newBenchCmd())
 	return root
 }
