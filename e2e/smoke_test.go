@@ -66,7 +66,7 @@ var _ = Describe("Smoke: an edge cluster", framework.WithSmoke(), framework.With
 			if err := framework.CollectFailureArtifacts(context.WithoutCancel(ctx), cluster, dir, ns); err != nil {
 				GinkgoWriter.Printf("collecting artifacts: %v\n", err)
 			}
-			AddReportEntry("artifacts", specDir)
+			AddReportEntry(framework.ArtifactEntry, specDir)
 		})
 
 		It("has every node Ready with its zone and tier labels", func(ctx SpecContext) {
@@ -136,6 +136,10 @@ var _ = Describe("Smoke: an edge cluster", framework.WithSmoke(), framework.With
 			Expect(victim).NotTo(BeEmpty(), "a node hosting a replica was chosen")
 			budget, err := config.Budget("smoke-reschedule")
 			Expect(err).NotTo(HaveOccurred())
+			// The wait is longer than the budget on purpose: the time is
+			// measured in full and then judged, so a miss reports by how much.
+			wait, err := config.Interval("reschedule-wait")
+			Expect(err).NotTo(HaveOccurred())
 			node, err := cluster.Node(ctx, victim)
 			Expect(err).NotTo(HaveOccurred())
 			// Start it again whatever happens, so later specs and teardown
@@ -148,7 +152,7 @@ var _ = Describe("Smoke: an edge cluster", framework.WithSmoke(), framework.With
 			start := time.Now()
 			Expect(node.Kill(ctx)).To(Succeed())
 			var notReadyAt time.Duration
-			Expect(framework.Poll(ctx, poll, 2*budget, func(ctx context.Context) (bool, error) {
+			Expect(framework.Poll(ctx, poll, wait, func(ctx context.Context) (bool, error) {
 				if notReadyAt == 0 {
 					if st, err := framework.NodeCondition(ctx, cs, victim); err == nil && st != corev1.ConditionTrue {
 						notReadyAt = time.Since(start)
@@ -171,7 +175,8 @@ var _ = Describe("Smoke: an edge cluster", framework.WithSmoke(), framework.With
 			AddReportEntry("replicas Ready elsewhere after power loss", took.Round(100*time.Millisecond).String())
 			GinkgoWriter.Printf("power loss of %s: node NotReady at %s, %d replicas Ready elsewhere at %s (budget %s)\n",
 				victim, notReadyAt.Round(100*time.Millisecond), replicas, took.Round(100*time.Millisecond), budget)
-			Expect(took).To(BeNumerically("<=", budget), "reschedule time %s within budget %s", took, budget)
+			v := framework.RecordDurationVerdict("reschedule after power loss", "total", took, budget)
+			Expect(v.Pass).To(BeTrue(), "reschedule time %s within budget %s", took, budget)
 			_, err = framework.ExecInPod(ctx, kc, ns, echo.ClientName, "/edgeproof-echo", "get", svcURL())
 			Expect(err).NotTo(HaveOccurred(), "Service still answers")
 		})

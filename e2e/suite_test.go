@@ -10,14 +10,13 @@ import (
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
-	"github.com/onsi/ginkgo/v2/reporters"
-	"github.com/onsi/ginkgo/v2/types"
 	. "github.com/onsi/gomega"
 
 	"github.com/edgeproof/edgeproof/clusters"
 	"github.com/edgeproof/edgeproof/e2e/framework"
 	"github.com/edgeproof/edgeproof/internal/progress"
 	"github.com/edgeproof/edgeproof/internal/repo"
+	"github.com/edgeproof/edgeproof/reports"
 )
 
 // Suite-wide state, set in SynchronizedBeforeSuite on every process.
@@ -28,6 +27,9 @@ var (
 	handle    framework.ClusterHandle
 	cluster   *clusters.Cluster
 	printer   = progress.New(GinkgoWriter)
+	// environment is fingerprinted while the cluster exists; reports are
+	// written after it is deleted.
+	environment = reports.Environment{EdgeproofVersion: "dev"}
 )
 
 func TestE2E(t *testing.T) {
@@ -69,15 +71,15 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 	Expect(err).NotTo(HaveOccurred())
 	cluster, err = framework.Provider(printer).Get(context.Background(), handle.Name)
 	Expect(err).NotTo(HaveOccurred())
+	environment = framework.Environment(context.Background(), cluster)
 }, NodeTimeout(30*time.Minute))
 
-var _ = ReportAfterSuite("junit", func(r Report) {
+var _ = ReportAfterSuite("reports", func(r Report) {
 	root, err := repo.Root()
 	Expect(err).NotTo(HaveOccurred())
 	dir, err := framework.ArtifactsDir(root)
 	Expect(err).NotTo(HaveOccurred())
-	Expect(reporters.GenerateJUnitReportWithConfig(r, filepath.Join(dir, "junit.xml"), reporters.JunitReportConfig{
-		OmitTimelinesForSpecState: types.SpecStatePassed,
-		OmitCapturedStdOutErr:     false,
-	})).To(Succeed())
+	rep := framework.BuildReport(r, environment, dir)
+	Expect(reports.WriteAll(rep, dir)).To(Succeed(), "writing junit.xml, report.json, summary.md and index.html")
+	framework.PrintVerdicts(os.Stdout, rep, dir)
 })

@@ -1,0 +1,52 @@
+package framework
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/edgeproof/edgeproof/reports"
+)
+
+func TestBuildReportAndPrintVerdicts(t *testing.T) {
+	now := time.Now()
+	verdict := reports.Verdict{Objective: "reschedule after power loss", Metric: "total", Unit: "s", Value: 12, Budget: 20, Margin: 8, Pass: true}
+	gr := types.Report{
+		SuiteDescription: "edgeproof e2e", StartTime: now, EndTime: now.Add(time.Minute), RunTime: time.Minute,
+		SpecReports: types.SpecReports{
+			{LeafNodeType: types.NodeTypeIt, LeafNodeText: "moves pods", State: types.SpecStatePassed, RunTime: time.Second,
+				ReportEntries: types.ReportEntries{{Name: VerdictEntry, Value: types.WrapEntryValue(verdict)}}},
+			{LeafNodeType: types.NodeTypeIt, LeafNodeText: "breaks", State: types.SpecStateFailed,
+				Failure:       types.Failure{Message: "boom"},
+				ReportEntries: types.ReportEntries{{Name: ArtifactEntry, Value: types.WrapEntryValue("/art/breaks")}}},
+			{LeafNodeType: types.NodeTypeIt, LeafNodeText: "not run", State: types.SpecStateSkipped},
+			{LeafNodeType: types.NodeTypeBeforeSuite, State: types.SpecStatePassed},
+		},
+	}
+	rep := BuildReport(gr, reports.Environment{EdgeproofVersion: "dev"}, "/art")
+	if err := rep.Validate(); err != nil {
+		t.Fatalf("report does not validate: %v", err)
+	}
+	if len(rep.Scenarios) != 3 {
+		t.Fatalf("scenarios = %d, want 3 (suite nodes left out)", len(rep.Scenarios))
+	}
+	if s := rep.Scenarios[0]; s.State != reports.StatePassed || len(s.Verdicts) != 1 || s.Verdicts[0] != verdict {
+		t.Errorf("passed spec = %+v", s)
+	}
+	if s := rep.Scenarios[1]; s.State != reports.StateFailed || s.Failure != "boom" || len(s.Artifacts) != 1 || s.Artifacts[0].Path != "breaks" {
+		t.Errorf("failed spec = %+v", s)
+	}
+	if s := rep.Scenarios[2]; s.State != reports.StateSkipped || s.SkipReason == "" {
+		t.Errorf("skipped spec = %+v", s)
+	}
+	var buf bytes.Buffer
+	PrintVerdicts(&buf, rep, "/art")
+	for _, want := range []string{"reschedule after power loss", "12.0s", "20.0s", "+8.0s", "pass", "/art/summary.md"} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, buf.String())
+		}
+	}
+}
