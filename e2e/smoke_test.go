@@ -177,8 +177,14 @@ var _ = Describe("Smoke: an edge cluster", framework.WithSmoke(), framework.With
 				victim, notReadyAt.Round(100*time.Millisecond), replicas, took.Round(100*time.Millisecond), budget)
 			v := framework.RecordDurationVerdict("reschedule after power loss", "total", took, budget)
 			Expect(v.Pass).To(BeTrue(), "reschedule time %s within budget %s", took, budget)
-			_, err = framework.ExecInPod(ctx, kc, ns, echo.ClientName, "/edgeproof-echo", "get", svcURL())
-			Expect(err).NotTo(HaveOccurred(), "Service still answers")
+			// Right after the move, kube-proxy may still route a request to
+			// the dead pod; the Service must answer again within a bound.
+			converge, err := config.Interval("service-converge")
+			Expect(err).NotTo(HaveOccurred())
+			Eventually(func() error {
+				_, err := framework.ExecInPod(ctx, kc, ns, echo.ClientName, "/edgeproof-echo", "get", svcURL())
+				return err
+			}).WithContext(ctx).WithTimeout(converge).WithPolling(poll).Should(Succeed(), "Service answers after the move")
 		})
 
 		It("brings the node back Ready with working pod networking", func(ctx SpecContext) {
