@@ -144,6 +144,9 @@ func (b *Backend) Delete(ctx context.Context, name, kubeconfig string) error {
 	if err := b.kp.Delete(name, kubeconfig); err != nil {
 		errs = append(errs, err)
 	}
+	if err := removeStragglers(ctx, name); err != nil {
+		errs = append(errs, err)
+	}
 	if err := os.Remove(kubeconfig); err != nil && !errors.Is(err, os.ErrNotExist) {
 		errs = append(errs, err)
 	}
@@ -154,6 +157,35 @@ func (b *Backend) Delete(ctx context.Context, name, kubeconfig string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// removeStragglers removes node containers that appear after kind's own
+// delete: when creation is cancelled, kind returns on the first error while
+// its other `docker run`s are still in flight. It waits until no container
+// of the cluster has been seen for two checks in a row.
+func removeStragglers(ctx context.Context, name string) error {
+	deadline := time.Now().Add(60 * time.Second)
+	quiet := 0
+	for quiet < 2 {
+		out, err := command.New("docker", "ps", "-aq", "--filter", "label=io.x-k8s.kind.cluster="+name).Output(ctx)
+		if err != nil {
+			return fmt.Errorf("listing containers of %s: %w", name, err)
+		}
+		ids := strings.Fields(string(out))
+		if len(ids) == 0 {
+			quiet++
+		} else {
+			quiet = 0
+			if err := command.New("docker", append([]string{"rm", "-f", "-v"}, ids...)...).Run(ctx); err != nil {
+				return fmt.Errorf("removing containers of %s: %w", name, err)
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("containers of %s kept appearing for 60s", name)
+		}
+		time.Sleep(time.Second)
+	}
+	return nil
 }
 
 // WriteKubeconfig implements clusters.Backend.
