@@ -14,11 +14,7 @@ import (
 // node back to running; a reboot is journaled like a stop, so a crash
 // between its two halves still leaves a record that starts the node.
 func (b *Backend) lifecycle(ctx context.Context, f scenarios.Fault) (chaos.Recover, error) {
-	names, err := chaos.NodeNames(f)
-	if err != nil {
-		return nil, err
-	}
-	nodes, err := b.nodes(ctx, names)
+	names, nodes, err := b.targets(ctx, f)
 	if err != nil {
 		return nil, err
 	}

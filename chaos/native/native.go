@@ -182,6 +182,16 @@ func (in *injection) finish(ctx context.Context, injectErr error, instant bool) 
 }
 
 // nodes returns the named nodes, failing on any missing one.
+// targets returns a node fault's resolved target names and their nodes.
+func (b *Backend) targets(ctx context.Context, f scenarios.Fault) ([]string, []*clusters.Node, error) {
+	names, err := chaos.NodeNames(f)
+	if err != nil {
+		return nil, nil, err
+	}
+	nodes, err := b.nodes(ctx, names)
+	return names, nodes, err
+}
+
 func (b *Backend) nodes(ctx context.Context, names []string) ([]*clusters.Node, error) {
 	all, err := b.Cluster.Nodes(ctx)
 	if err != nil {

@@ -127,11 +127,7 @@ func (b *Backend) peers(ctx context.Context, kind scenarios.FaultKind, targets [
 // rules inside each target node against its peers, tagged with the
 // journal id; recovery deletes exactly the rules with that tag.
 func (b *Backend) isolate(ctx context.Context, f scenarios.Fault) (chaos.Recover, error) {
-	names, err := chaos.NodeNames(f)
-	if err != nil {
-		return nil, err
-	}
-	nodes, err := b.nodes(ctx, names)
+	names, nodes, err := b.targets(ctx, f)
 	if err != nil {
 		return nil, err
 	}
@@ -226,11 +222,7 @@ func needsNetem(u *scenarios.UplinkParams) bool {
 // node's egress on Dev; iptables loss drops only traffic to the cloud
 // tier (its nodes and pod CIDRs).
 func (b *Backend) shape(ctx context.Context, f scenarios.Fault) (chaos.Recover, error) {
-	names, err := chaos.NodeNames(f)
-	if err != nil {
-		return nil, err
-	}
-	nodes, err := b.nodes(ctx, names)
+	names, nodes, err := b.targets(ctx, f)
 	if err != nil {
 		return nil, err
 	}

@@ -37,11 +37,7 @@ func StopCommands(unit string, sig scenarios.Signal) [][]string {
 
 // service injects kubelet-stop and runtime-stop; recovery starts the unit.
 func (b *Backend) service(ctx context.Context, f scenarios.Fault) (chaos.Recover, error) {
-	names, err := chaos.NodeNames(f)
-	if err != nil {
-		return nil, err
-	}
-	nodes, err := b.nodes(ctx, names)
+	names, nodes, err := b.targets(ctx, f)
 	if err != nil {
 		return nil, err
 	}

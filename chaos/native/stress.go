@@ -78,11 +78,7 @@ func (b *Backend) stress(ctx context.Context, f scenarios.Fault) (chaos.Recover,
 	if f.Stress == nil {
 		return nil, errors.New("stress needs stress parameters")
 	}
-	names, err := chaos.NodeNames(f)
-	if err != nil {
-		return nil, err
-	}
-	nodes, err := b.nodes(ctx, names)
+	names, nodes, err := b.targets(ctx, f)
 	if err != nil {
 		return nil, err
 	}
