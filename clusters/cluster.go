@@ -10,6 +10,8 @@ import (
 	"os"
 	"sort"
 	"time"
+
+	"github.com/edgeproof/edgeproof/internal/cache"
 )
 
 // NodeOps are the operations a backend performs on one node.
@@ -99,19 +101,14 @@ func KubeconfigPath(name string) (string, error) {
 	return dir + "/" + name + ".kubeconfig", nil
 }
 
+// stateDir holds kubeconfig files; owner-only, as they carry credentials.
 func stateDir() (string, error) {
-	base, err := os.UserCacheDir()
+	dir, err := cache.Dir("kubeconfig")
 	if err != nil {
-		return "", fmt.Errorf("locating cache dir: %w", err)
+		return "", err
 	}
-	if d := os.Getenv("EDGEPROOF_CACHE"); d != "" {
-		base = d
-	} else {
-		base += "/edgeproof"
-	}
-	dir := base + "/kubeconfig"
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", fmt.Errorf("creating %s: %w", dir, err)
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return "", fmt.Errorf("restricting %s: %w", dir, err)
 	}
 	return dir, nil
 }
