@@ -60,7 +60,7 @@ type CreateOptions struct {
 	// NodeImage is the image nodes boot from (built offline by
 	// clusters/nodeimage, or an upstream kindest/node image).
 	NodeImage string
-	// Printer receives progress lines (may be nil).
+	// Logf receives progress lines (may be nil).
 	Logf func(format string, args ...any)
 }
 
