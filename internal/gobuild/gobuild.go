@@ -190,15 +190,20 @@ func (b *Builder) prepareModule(ctx context.Context, m Module) (string, error) {
 // content; it fails with the proxy's answer when the version does not exist.
 func DownloadMod(ctx context.Context, modVersion string) ([]byte, error) {
 	out, err := command.New("go", "mod", "download", "-json", modVersion).Env("GOWORK=off", "GOFLAGS=").Output(ctx)
-	if err != nil {
-		return nil, err
-	}
 	var info struct{ GoMod, Error string }
-	if err := json.Unmarshal(out, &info); err != nil {
-		return nil, fmt.Errorf("parsing go mod download output: %w", err)
+	if jerr := json.Unmarshal(out, &info); jerr != nil {
+		if err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("parsing go mod download output: %w", jerr)
 	}
 	if info.Error != "" {
-		return nil, fmt.Errorf("%s", info.Error)
+		// The proxy's answer is the last line; the rest repeats the request.
+		lines := strings.Split(strings.TrimSpace(info.Error), "\n")
+		return nil, fmt.Errorf("%s", strings.TrimSpace(lines[len(lines)-1]))
+	}
+	if err != nil {
+		return nil, err
 	}
 	return os.ReadFile(info.GoMod)
 }
