@@ -42,8 +42,9 @@ browser:
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }; } || \
 	  echo "chromium not installed: the report rendering test will be skipped"
 
-## vet: go vet and gofmt on every package, e2e included
+## vet: go vet and gofmt on every package, e2e included, and go.mod tidy
 vet:
+	$(GO) mod tidy -diff
 	$(GO) vet ./...
 	$(GO) vet -tags e2e ./e2e/...
 	@fmt=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
