@@ -127,8 +127,15 @@ func buildRootfs(ctx context.Context, arch string, log interface{ Write([]byte) 
 		return "", errors.New("building a node rootfs needs root (debootstrap)")
 	}
 	if _, err := os.Stat("/usr/sbin/debootstrap"); err != nil {
-		if err := command.New("apt-get", "install", "-y", "-qq", "debootstrap").Env("DEBIAN_FRONTEND=noninteractive").Run(ctx); err != nil {
-			return "", fmt.Errorf("installing debootstrap: %w", err)
+		install := command.New("apt-get", "install", "-y", "-qq", "debootstrap").Env("DEBIAN_FRONTEND=noninteractive")
+		if install.Run(ctx) != nil {
+			// A fresh machine may have no package lists yet.
+			if err := command.New("apt-get", "update", "-qq").Run(ctx); err != nil {
+				return "", fmt.Errorf("apt-get update (to install debootstrap): %w", err)
+			}
+			if err := install.Run(ctx); err != nil {
+				return "", fmt.Errorf("installing debootstrap: %w", err)
+			}
 		}
 	}
 	mirror, err := debianMirror()
