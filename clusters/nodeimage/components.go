@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"regexp"
 	"strings"
 
@@ -26,9 +27,13 @@ func kubernetesModule(ctx context.Context, version string) (gobuild.Module, erro
 	if m == nil {
 		return gobuild.Module{}, fmt.Errorf("kubernetes version %q: want v1.MINOR.PATCH, e.g. v1.34.4", version)
 	}
-	gomod, err := gobuild.DownloadMod(ctx, "k8s.io/kubernetes@"+version)
+	mod, err := gobuild.Download(ctx, "k8s.io/kubernetes@"+version)
 	if err != nil {
 		return gobuild.Module{}, fmt.Errorf("unknown Kubernetes version %s (not on the Go module proxy; pick a released v1.x.y): %w", version, err)
+	}
+	gomod, err := os.ReadFile(mod.GoMod)
+	if err != nil {
+		return gobuild.Module{}, fmt.Errorf("reading k8s.io/kubernetes %s go.mod: %w", version, err)
 	}
 	staging := "v0." + m[1] + "." + m[2]
 	var replaces []string

@@ -194,15 +194,11 @@ func kindBaseFiles(ctx context.Context) (string, error) {
 			}
 		}
 	}
-	out, err := command.New("go", "mod", "download", "-json", "sigs.k8s.io/kind@"+version).Env("GOWORK=off", "GOFLAGS=").Output(ctx)
+	mod, err := gobuild.Download(ctx, "sigs.k8s.io/kind@"+version)
 	if err != nil {
 		return "", fmt.Errorf("fetching kind %s sources for its base files: %w", version, err)
 	}
-	dir := jsonField(out, "Dir")
-	if dir == "" {
-		return "", fmt.Errorf("go mod download sigs.k8s.io/kind@%s gave no Dir", version)
-	}
-	return filepath.Join(dir, "images", "base", "files"), nil
+	return filepath.Join(mod.Dir, "images", "base", "files"), nil
 }
 
 func imageExists(ctx context.Context, ref string) bool {

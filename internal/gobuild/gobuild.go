@@ -186,24 +186,33 @@ func (b *Builder) prepareModule(ctx context.Context, m Module) (string, error) {
 	return dir, nil
 }
 
-// DownloadMod fetches a module's go.mod through the proxy and returns its
-// content; it fails with the proxy's answer when the version does not exist.
-func DownloadMod(ctx context.Context, modVersion string) ([]byte, error) {
+// ModuleInfo locates a downloaded module in the module cache.
+type ModuleInfo struct {
+	// Dir is the module's extracted source.
+	Dir string
+	// GoMod is the path of its go.mod file.
+	GoMod string
+}
+
+// Download fetches a module version through the proxy into the module
+// cache and returns where it is. It fails with the proxy's answer when the
+// version does not exist.
+func Download(ctx context.Context, modVersion string) (ModuleInfo, error) {
 	out, err := command.New("go", "mod", "download", "-json", modVersion).Env("GOWORK=off", "GOFLAGS=").Output(ctx)
-	var info struct{ GoMod, Error string }
+	var info struct{ Dir, GoMod, Error string }
 	if jerr := json.Unmarshal(out, &info); jerr != nil {
 		if err != nil {
-			return nil, err
+			return ModuleInfo{}, err
 		}
-		return nil, fmt.Errorf("parsing go mod download output: %w", jerr)
+		return ModuleInfo{}, fmt.Errorf("parsing go mod download output: %w", jerr)
 	}
 	if info.Error != "" {
 		// The proxy's answer is the last line; the rest repeats the request.
 		lines := strings.Split(strings.TrimSpace(info.Error), "\n")
-		return nil, fmt.Errorf("%s", strings.TrimSpace(lines[len(lines)-1]))
+		return ModuleInfo{}, fmt.Errorf("%s", strings.TrimSpace(lines[len(lines)-1]))
 	}
 	if err != nil {
-		return nil, err
+		return ModuleInfo{}, err
 	}
-	return os.ReadFile(info.GoMod)
+	return ModuleInfo{Dir: info.Dir, GoMod: info.GoMod}, nil
 }
