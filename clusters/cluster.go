@@ -6,8 +6,10 @@ package clusters
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"time"
 
@@ -246,6 +248,25 @@ func (c *Cluster) LoadImageArchive(ctx context.Context, archive string) error {
 		return fmt.Errorf("loading %s into %q: %w", archive, c.Name, err)
 	}
 	return nil
+}
+
+// RemoveDir deletes an absolute directory on every node, for state that
+// workloads kept on hostPath volumes.
+func (c *Cluster) RemoveDir(ctx context.Context, dir string) error {
+	if !filepath.IsAbs(dir) || filepath.Clean(dir) == "/" {
+		return fmt.Errorf("refusing to remove %q on the nodes of %q", dir, c.Name)
+	}
+	nodes, err := c.Nodes(ctx)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, n := range nodes {
+		if _, err := n.Exec(ctx, "rm", "-rf", "--", filepath.Clean(dir)); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // CollectLogs writes every node's logs (kubelet, containerd, journal,
