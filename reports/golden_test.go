@@ -68,7 +68,7 @@ func TestRenderErrors(t *testing.T) {
 	if err := Render(dir); err == nil || !strings.Contains(err.Error(), `"9.0.0"`) {
 		t.Errorf("Render on future schema: err = %v, want a version error", err)
 	}
-	os.WriteFile(filepath.Join(dir, JSONFile), []byte(`{"schemaVersion":"1.0.0","suite":{}}`), 0o644)
+	os.WriteFile(filepath.Join(dir, JSONFile), []byte(`{"schemaVersion":"1.1.0","suite":{}}`), 0o644)
 	if err := Render(dir); err == nil || !strings.Contains(err.Error(), "schema") {
 		t.Errorf("Render on invalid report: err = %v, want a schema error", err)
 	}

@@ -117,11 +117,13 @@ func junitTestCase(suite string, s Scenario) junitCase {
 	}
 	var props []junitProperty
 	for _, v := range s.Verdicts {
-		props = append(props, junitProperty{
-			Name: "verdict: " + v.Objective,
-			Value: fmt.Sprintf("%s value=%s budget=%s margin=%s", passWord(v.Pass),
-				formatValue(v.Value, v.Unit), formatValue(v.Budget, v.Unit), formatMargin(v.Margin, v.Unit)),
-		})
+		value := fmt.Sprintf("%s value=%s budget=%s margin=%s", passWord(v.Pass),
+			formatValue(v.Value, v.Unit), formatValue(v.Budget, v.Unit), formatMargin(v.Margin, v.Unit))
+		if v.Detail != "" {
+			// A verdict that could not be measured reads value=0; say why.
+			value += " detail=" + v.Detail
+		}
+		props = append(props, junitProperty{Name: "verdict: " + v.Objective, Value: value})
 	}
 	c.Properties = properties(props)
 	out := xmlSafe(cleanOutput(s.Output))

@@ -5,7 +5,7 @@ import "time"
 // SchemaVersion is the version of the report.json layout this package writes
 // and reads. It is also the schemaVersion constant in report.schema.json:
 // a change to the JSON layout must bump both.
-const SchemaVersion = "1.0.0"
+const SchemaVersion = "1.1.0"
 
 // Report is one run of an edgeproof suite: where it ran and what each
 // scenario measured and concluded.
@@ -141,6 +141,10 @@ type Verdict struct {
 	Margin float64 `json:"margin"`
 	// Pass reports whether the objective held.
 	Pass bool `json:"pass"`
+	// Detail explains the verdict when the numbers alone do not, e.g. why a
+	// metric could not be measured or which occurrence of a repeated fault
+	// was the worst. Added in schema 1.1.0.
+	Detail string `json:"detail,omitempty"`
 }
 
 // Artifact is a file kept alongside the report.

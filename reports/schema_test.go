@@ -68,7 +68,7 @@ func sampleReports(t *testing.T) map[string]*Report {
 				{Name: "g", Kind: "k", Skipped: true, SkipReason: "no"},
 			},
 			Series:    []Series{{Name: "a", Unit: "%", Points: []Point{{T: t0, V: 1.5}}}, {Name: "empty"}},
-			Verdicts:  []Verdict{{Objective: "o", Kind: "k", Metric: "m", Value: 1, Budget: 2, Unit: "%", Margin: 1, Pass: true}},
+			Verdicts:  []Verdict{{Objective: "o", Kind: "k", Metric: "m", Value: 1, Budget: 2, Unit: "%", Margin: 1, Pass: true, Detail: "why"}},
 			Artifacts: []Artifact{{Name: "a", Path: "a/b.log"}},
 			Output:    "out",
 		}, {Name: "skip", State: StateSkipped, SkipReason: "why"}},

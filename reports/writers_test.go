@@ -42,6 +42,18 @@ func TestJUnitStructure(t *testing.T) {
 	}
 }
 
+func TestJUnitVerdictDetail(t *testing.T) {
+	r := fixture(t)
+	r.Scenarios[1].Verdicts[0].Detail = "not measured: node never became NotReady"
+	b, err := MarshalJUnit(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "detail=not measured: node never became NotReady") {
+		t.Errorf("junit.xml lacks the verdict detail:\n%s", b)
+	}
+}
+
 func TestJUnitSurvivesHostileOutput(t *testing.T) {
 	r := fixture(t)
 	r.Scenarios[1].Output = "a ]]> b \x00\x07 c <d> & e"

@@ -1,0 +1,130 @@
+package slo
+
+import (
+	"time"
+)
+
+// SinkTotals is the sink's /summary accounting, merged over every sink
+// replica, read once the run's traffic has drained.
+type SinkTotals struct {
+	// Received counts unique messages received.
+	Received uint64
+	// Expected counts sequence numbers up to the highest seen, over boots.
+	Expected uint64
+	// Lost counts gaps the sink declared lost.
+	Lost uint64
+	// Missing counts sequence numbers in gaps still open.
+	Missing uint64
+	// Duplicates counts deliveries of a message already received.
+	Duplicates uint64
+	// Reordered counts messages that filled an open gap.
+	Reordered uint64
+	// Malformed counts payloads that failed decoding.
+	Malformed uint64
+	// P50 is the median device-to-sink latency of first deliveries.
+	P50 time.Duration
+	// P99 is the 99th percentile of that latency.
+	P99 time.Duration
+}
+
+// DeviceTail pairs, for one device boot, what devicesim had acknowledged
+// with what the sink received, to find messages lost after the last one the
+// sink saw (tail loss leaves no gap for the sink to count).
+type DeviceTail struct {
+	// Device is the device id.
+	Device string
+	// Boot is the device's boot id.
+	Boot string
+	// Acked is how many of this boot's messages devicesim had acknowledged.
+	Acked uint64
+	// NextSeq is the sink's highest received seq for this boot plus one; 0
+	// when the sink received nothing from it.
+	NextSeq uint64
+}
+
+// Delivery is the end-to-end delivery of a run.
+type Delivery struct {
+	// Lost counts acknowledged messages that never reached the sink.
+	Lost Value
+	// TailLost is the part of Lost found by the tail check.
+	TailLost uint64
+	// Duplicates counts messages the sink received more than once.
+	Duplicates Value
+	// P50Latency is the median device-to-sink latency, in seconds.
+	P50Latency Value
+	// P99Latency is the 99th percentile of that latency, in seconds.
+	P99Latency Value
+}
+
+// MeasureDelivery computes delivery from the sink's final totals and the
+// per-boot tail check: lost = sink lost + missing at the end + tail lost,
+// where a boot's tail loss is Acked - NextSeq when positive.
+func MeasureDelivery(t SinkTotals, tails []DeviceTail) Delivery {
+	var tail uint64
+	for _, d := range tails {
+		// Seqs start at 0 per boot and the sink counts gaps below its
+		// highest seq, so only acknowledged seqs beyond it are unaccounted.
+		tail += delta(d.NextSeq, d.Acked)
+	}
+	d := Delivery{
+		Lost:       Count(t.Lost + t.Missing + tail),
+		TailLost:   tail,
+		Duplicates: Count(t.Duplicates),
+		P50Latency: Seconds(t.P50),
+		P99Latency: Seconds(t.P99),
+	}
+	if t.Received == 0 {
+		d.P50Latency = Unknown("the sink received no message, so it measured no latency")
+		d.P99Latency = d.P50Latency
+	}
+	return d
+}
+
+// CountSample is one reading of a monotonic counter.
+type CountSample struct {
+	// T is when the counter was read.
+	T time.Time
+	// V is its value.
+	V uint64
+}
+
+// MeasureCatchUp is the time from faultEnd until the sink has received as
+// many messages as the devices had had acknowledged at faultEnd: the backlog
+// buffered during the fault has arrived. Both series must count from the
+// same origin (e.g. the sink's received total and devicesim's acknowledged
+// total of the same run) and be in time order. The result has sample
+// resolution.
+func MeasureCatchUp(faultEnd time.Time, sinkReceived, devicesAcked []CountSample) Value {
+	target, ok := at(devicesAcked, faultEnd)
+	if !ok {
+		return Unknown("no devicesim sample at or before the fault's end (%s)", stamp(faultEnd))
+	}
+	var last CountSample
+	for _, s := range sinkReceived {
+		if s.T.Before(faultEnd) {
+			continue
+		}
+		if s.V >= target {
+			return Seconds(s.T.Sub(faultEnd))
+		}
+		last = s
+	}
+	if last.T.IsZero() {
+		return Unknown("no sink sample after the fault's end (%s)", stamp(faultEnd))
+	}
+	return Unknown("the sink had received %d of the %d messages acknowledged by the fault's end when sampling stopped, %s after it",
+		last.V, target, last.T.Sub(faultEnd).Round(time.Millisecond))
+}
+
+// at is the counter's value at t: the last sample at or before it.
+func at(samples []CountSample, t time.Time) (uint64, bool) {
+	var v uint64
+	ok := false
+	for _, s := range samples {
+		if s.T.After(t) {
+			break
+		}
+		v, ok = s.V, true
+	}
+	return v, ok
+}

@@ -1,0 +1,109 @@
+// Package slo measures a running scenario and judges its objectives.
+//
+// Probes and Measure functions turn what the cluster and the fixtures report
+// into Values; Judge compares them with the scenario's objectives and
+// returns report verdicts. The package reads Kubernetes objects and small
+// input types (DeviceSample, SinkTotals, DeviceTail, CountSample,
+// ReplicaSample, SteadySample) that the scenario runner fills from the
+// fixtures' HTTP endpoints; it does not talk to the fixtures itself.
+//
+// # Values
+//
+// Every measurement is a Value in the unit its objective is judged in:
+// seconds for durations, 0 to 1 for ratios, a number for counts. A
+// measurement that could not be taken is Unknown with a reason ("not
+// reached 2m0s after the fault's start: still Ready: edge-a"); Judge turns
+// it into a failing verdict with value 0 that quotes the reason in
+// reports.Verdict.Detail. Nothing is ever NaN.
+//
+// # Reschedule (RescheduleProbe)
+//
+// The probe watches Nodes and the Pods of one namespace that match a label
+// selector. FaultStarted records a fault occurrence: its start time, its
+// target nodes, the selected pods on those nodes, and the number of selected
+// pods that are not terminating (the pre-fault count). Each phase is timed
+// from the fault's start to the first moment the probe observes its
+// condition, at informer-event resolution:
+//
+//   - nodeNotReady: every target node's Ready condition is False or Unknown.
+//   - taintsApplied: every target node carries the NoExecute taint
+//     node.kubernetes.io/unreachable or node.kubernetes.io/not-ready.
+//   - podsEvicted: every selected pod that was on a target node at the start
+//     has a deletionTimestamp or is gone.
+//   - podsScheduled: the selected pods bound to non-target nodes, not
+//     terminating, number at least the pre-fault count.
+//   - total: that many of them are Ready.
+//
+// A deleted target node counts as not ready and tainted. When no selected
+// pod ran on the targets at the start, the pod phases are Unknown: nothing
+// was rescheduled, so the objective certifies nothing.
+//
+// # Availability (MeasureAvailability)
+//
+// Input is devicesim's /counters, summed over instances and polled
+// regularly, and a window (the whole run or one fault occurrence). Counters
+// are taken from the last sample at or before each end of the window.
+//
+//   - successRatio = acknowledged / generated, where generated is the growth
+//     of Generated over the window and acknowledged the growth of
+//     Acknowledged from the window's start to grace after its end, capped at
+//     generated. The grace lets messages in flight when the window closes be
+//     acknowledged rather than counted as failures. The cap keeps the ratio
+//     at most 1 when a backlog generated before the window is acknowledged
+//     inside it; such acknowledgements can still offset as many failures, so
+//     start windows when the devices are steady (nothing buffered).
+//   - longestOutage is the longest time no publish was acknowledged while
+//     some were pending. Where two consecutive samples carry devicesim's
+//     LastAckUnixMs, it is millisecond-precise: the time since the last
+//     acknowledgement at a sample where messages are buffered, and
+//     LongestAckGapMs when that maximum grew inside the window. Otherwise it
+//     has sample resolution: the span of consecutive samples between which
+//     Acknowledged did not grow although messages were buffered or generated.
+//
+// # Delivery (MeasureDelivery, MeasureCatchUp)
+//
+// Input is the sink's /summary totals merged over replicas, read after the
+// run's traffic has drained, and per device boot the number of messages
+// devicesim had acknowledged and the sink's highest received seq + 1.
+//
+//   - lost = sink lost + sink missing at the end + tail lost, where a boot's
+//     tail loss is acknowledged - (highest received seq + 1) when positive:
+//     acknowledged messages after the last one the sink saw leave no gap for
+//     the sink to count. A device that drops a message from its full buffer
+//     leaves a gap the sink counts as lost although it was never
+//     acknowledged; such drops lower successRatio as well.
+//   - duplicates is the sink's duplicate count; p99Latency its 99th
+//     percentile of device-to-sink latency of first deliveries.
+//   - catchUp is the time from a fault's end until the sink's received total
+//     reached devicesim's acknowledged total at the fault's end: the backlog
+//     buffered during the fault has arrived. Sample resolution; both series
+//     must count the same messages from the same origin.
+//
+// Peak gives the highest point of a series, e.g. the gateway queue depth.
+//
+// # Scaling (MeasureScaling)
+//
+// Input is (time, HPA desired replicas, Ready replicas) samples and the time
+// the load rose. initial is the Ready count at the step. scaleOut is the
+// time from the step to the first sample with Ready >= desired > initial;
+// replicas is the highest Ready count seen.
+//
+// # Recovery (MeasureRecovery)
+//
+// Input is the runner's steady-state check over time (every node Ready,
+// every fixture's replicas Ready, the sink receiving at the devices' publish
+// rate). total is the time from the fault's end to the first steady sample
+// that begins n consecutive steady samples, so one lucky sample does not
+// end a recovery.
+//
+// # Judging
+//
+// Judge reads, for each objective, Measurements.Run when the objective names
+// no fault, and every occurrence in Measurements.Faults[fault] when it does.
+// For a repeated fault the worst occurrence counts: the highest value for a
+// <= objective, the lowest for >=; if any occurrence is unmeasured the
+// verdict fails. Each verdict carries the objective's name, kind and metric,
+// the value and budget in its unit ("s", "ratio" or "count"), the margin
+// (budget - value for <=, value - budget for >=, negative when missed) and
+// whether it passed.
+package slo
