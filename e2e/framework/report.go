@@ -6,19 +6,16 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/onsi/ginkgo/v2"
 	"github.com/onsi/ginkgo/v2/types"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/edgeproof/edgeproof/clusters"
-	"github.com/edgeproof/edgeproof/host"
-	"github.com/edgeproof/edgeproof/reports"
+		"github.com/edgeproof/edgeproof/reports"
+	"github.com/edgeproof/edgeproof/reports/fingerprint"
 )
 
 // Report entry names the converter reads.
@@ -43,39 +40,7 @@ func RecordDurationVerdict(objective, metric string, measured, budget time.Durat
 // Environment fingerprints the cluster and host a run used. Call it while
 // the cluster exists; the report is written after it is deleted.
 func Environment(ctx context.Context, c *clusters.Cluster) reports.Environment {
-	env := reports.Environment{EdgeproofVersion: "dev", Provider: "kind"}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		env.EdgeproofVersion = bi.Main.Version
-	}
-	for _, cp := range host.Detect(ctx).Capabilities {
-		env.HostCapabilities = append(env.HostCapabilities, reports.Capability{Name: cp.Name, Value: cp.Value, Meaning: cp.Meaning})
-	}
-	cs, err := c.Client()
-	if err != nil {
-		return env
-	}
-	nodes, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return env
-	}
-	for _, n := range nodes.Items {
-		env.KubernetesVersion = n.Status.NodeInfo.KubeletVersion
-		env.Nodes = append(env.Nodes, reports.Node{
-			Name: n.Name, Arch: n.Status.NodeInfo.Architecture, Kernel: n.Status.NodeInfo.KernelVersion,
-			ContainerRuntime: n.Status.NodeInfo.ContainerRuntimeVersion, Roles: roles(&n), Zone: n.Labels[clusters.LabelZone],
-		})
-	}
-	return env
-}
-
-func roles(n *corev1.Node) []string {
-	var out []string
-	for k := range n.Labels {
-		if r, ok := strings.CutPrefix(k, "node-role.kubernetes.io/"); ok {
-			out = append(out, r)
-		}
-	}
-	return out
+	return fingerprint.Of(ctx, c)
 }
 
 // BuildReport turns Ginkgo's report and the recorded verdicts into the
@@ -115,6 +80,19 @@ func BuildReport(r types.Report, env reports.Environment, artifacts string) *rep
 					continue
 				}
 				sc.Verdicts = append(sc.Verdicts, v)
+			case ScenarioEntry:
+				var run reports.Scenario
+				if raw, ok := e.Value.GetRawValue().(reports.Scenario); ok {
+					run = raw
+				} else if json.Unmarshal([]byte(e.Value.AsJSON), &run) != nil {
+					continue
+				}
+				sc.File, sc.FileSHA256 = run.File, run.FileSHA256
+				sc.FaultEvents, sc.Series = run.FaultEvents, run.Series
+				sc.Verdicts = append(sc.Verdicts, run.Verdicts...)
+				if sc.State == reports.StateSkipped && run.SkipReason != "" {
+					sc.SkipReason = run.SkipReason
+				}
 			case ArtifactEntry:
 				if rel, err := filepath.Rel(artifacts, e.Value.String()); err == nil {
 					sc.Artifacts = append(sc.Artifacts, reports.Artifact{Name: "failure dump", Path: rel})

@@ -1,0 +1,391 @@
+// Package engine runs one scenario end to end on a real cluster: it checks
+// that the cluster and host can run it, deploys the IoT workload, waits for
+// steady state, plays the fault timeline (always healing), lets traffic
+// drain, judges the objectives and tears the workload down. `edgeproof
+// run` and the Ginkgo suites both drive it, so a scenario means the same
+// thing in both.
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/edgeproof/edgeproof/chaos"
+	"github.com/edgeproof/edgeproof/chaos/leak"
+	"github.com/edgeproof/edgeproof/chaos/route"
+	"github.com/edgeproof/edgeproof/clusters"
+	"github.com/edgeproof/edgeproof/fixtures/accounting"
+	"github.com/edgeproof/edgeproof/fixtures/images"
+	"github.com/edgeproof/edgeproof/fixtures/workload"
+	"github.com/edgeproof/edgeproof/reports"
+	"github.com/edgeproof/edgeproof/scenarios"
+	"github.com/edgeproof/edgeproof/slo"
+)
+
+// Options configure Run.
+type Options struct {
+	// Cluster is the cluster to run on.
+	Cluster *clusters.Cluster
+	// RepoRoot is the edgeproof source tree the fixture images are built
+	// from.
+	RepoRoot string
+	// Backend is the --chaos-backend setting.
+	Backend route.Mode
+	// Out receives the live timeline; nil discards it.
+	Out io.Writer
+	// Keep leaves the workload deployed after the run, for debugging.
+	Keep bool
+	// Poll is the sampling period; 0 means one second.
+	Poll time.Duration
+	// DeployTimeout bounds deploying the workload; 0 means 5 minutes.
+	DeployTimeout time.Duration
+	// SteadyTimeout bounds the wait for steady state before the timeline;
+	// 0 means 3 minutes.
+	SteadyTimeout time.Duration
+	// DrainTimeout bounds the wait for buffered messages to reach the sink
+	// after the devices stop; 0 means 3 minutes.
+	DrainTimeout time.Duration
+	// Seed makes target picks reproducible; 0 derives it from the
+	// scenario's name.
+	Seed uint64
+}
+
+func (o *Options) defaults(sc *scenarios.Scenario) {
+	if o.Out == nil {
+		o.Out = io.Discard
+	}
+	if o.Poll == 0 {
+		o.Poll = time.Second
+	}
+	if o.DeployTimeout == 0 {
+		o.DeployTimeout = 5 * time.Minute
+	}
+	if o.SteadyTimeout == 0 {
+		o.SteadyTimeout = 3 * time.Minute
+	}
+	if o.DrainTimeout == 0 {
+		o.DrainTimeout = 3 * time.Minute
+	}
+	if o.Seed == 0 {
+		h := sha256.Sum256([]byte(sc.Metadata.Name))
+		for _, b := range h[:8] {
+			o.Seed = o.Seed<<8 | uint64(b)
+		}
+	}
+}
+
+// Result is the outcome of one run.
+type Result struct {
+	// Scenario is the report entry: state, verdicts, fault events, series.
+	Scenario reports.Scenario
+	// Played are the fault occurrences as injected and healed.
+	Played []Occurrence
+	// Leaks lists what the leak check found after the run (empty: clean).
+	Leaks []string
+}
+
+// Passed reports whether the run completed and met every objective.
+func (r *Result) Passed() bool { return r.Scenario.State == reports.StatePassed }
+
+// Run runs sc (loaded from file, for the report's hash) on o.Cluster. A
+// scenario the cluster or host cannot run is returned with state skipped
+// and the reason; the error is for runs that could not complete. Whatever
+// happens, faults that were injected are healed and the workload is torn
+// down (unless o.Keep) before Run returns.
+func Run(ctx context.Context, sc *scenarios.Scenario, file string, o Options) (res *Result, err error) {
+	o.defaults(sc)
+	start := time.Now()
+	res = &Result{Scenario: reports.Scenario{Name: sc.Metadata.Name, File: file, Started: start}}
+	for k, v := range sc.Metadata.Labels {
+		res.Scenario.Labels = append(res.Scenario.Labels, k+"="+v)
+	}
+	if file != "" {
+		if data, rerr := os.ReadFile(file); rerr == nil {
+			sum := sha256.Sum256(data)
+			res.Scenario.FileSHA256 = hex.EncodeToString(sum[:])
+		}
+	}
+	say := func(format string, args ...any) {
+		fmt.Fprintf(o.Out, "[%6.1fs] %s: %s\n", time.Since(start).Seconds(), sc.Metadata.Name, fmt.Sprintf(format, args...))
+	}
+	defer func() {
+		res.Scenario.Duration = reports.Duration(time.Since(start))
+		if err != nil && res.Scenario.State == "" {
+			res.Scenario.State, res.Scenario.Failure = reports.StateFailed, err.Error()
+		}
+	}()
+
+	cs, err := o.Cluster.Client()
+	if err != nil {
+		return res, err
+	}
+	nodes, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return res, fmt.Errorf("listing nodes: %w", err)
+	}
+	if reason := unmet(sc.Requirements(), nodes.Items); reason != "" {
+		return skip(res, say, reason), nil
+	}
+
+	ns := fmt.Sprintf("ep-%s-%04x", trim(sc.Metadata.Name, 40), rand.Uint32()&0xffff)
+	router, err := route.Open(ctx, o.Cluster, route.Options{Mode: o.Backend, Namespace: ns,
+		Rand: rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15))})
+	if err != nil {
+		return res, fmt.Errorf("chaos backends: %w", err)
+	}
+	defer router.Close()
+
+	img, err := buildImages(ctx, o, say)
+	if err != nil {
+		return res, err
+	}
+	spec, err := workload.FromScenario(sc, ns, img, workload.ZonesOf(nodes.Items))
+	if err != nil {
+		return res, err
+	}
+	say("deploying %d devices at %g msg/s over %d edge zones into namespace %s", spec.DevicesPerPod()*spec.SimPods(), spec.Rate, len(spec.Zones), ns)
+	kc, err := o.Cluster.Klient()
+	if err != nil {
+		return res, err
+	}
+	w, err := workload.Deploy(ctx, kc, spec, o.DeployTimeout, func(s string) { say("%s", s) })
+	if err != nil {
+		return res, err
+	}
+	if !o.Keep {
+		defer func() {
+			tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 4*time.Minute)
+			defer cancel()
+			if terr := w.Teardown(tctx, o.Cluster.RemoveDir); terr != nil {
+				err = errors.Join(err, terr)
+			}
+			say("workload torn down")
+		}()
+	}
+	drv := &driver{w: w, cs: cs}
+
+	// Preflight after deploying: pod targets only resolve against pods.
+	for _, f := range sc.Spec.Faults {
+		ok, reason := preflight(ctx, router, drv, f)
+		if !ok {
+			return skip(res, say, fmt.Sprintf("fault %s (%s): %s", f.Name, f.Kind, reason)), nil
+		}
+	}
+
+	mctx, stopMonitor := context.WithCancel(ctx)
+	defer stopMonitor()
+	mon := newMonitor(w, o.Poll)
+	go mon.run(mctx)
+	probe := slo.NewRescheduleProbe(cs, ns, labels.SelectorFromSet(labels.Set{workload.LabelName: workload.DeviceSim}))
+	if err := probe.Start(mctx); err != nil {
+		return res, fmt.Errorf("reschedule probe: %w", err)
+	}
+
+	say("waiting for steady state (every node and fixture Ready, every device connected, the sink receiving)")
+	if err := waitSteady(ctx, mon, o.SteadyTimeout); err != nil {
+		return res, err
+	}
+	t0 := time.Now()
+	var base *accounting.Histogram
+	if spec.Sink {
+		if tr, err := mergedSink(ctx, w); err == nil {
+			base = tr.Latency()
+		} else {
+			say("latency baseline: %v (latency then includes start-up)", err)
+		}
+	}
+	say("steady; playing %d fault(s) over %s", len(sc.Spec.Faults), sc.Spec.Duration.Std())
+
+	res.Scenario.Started = t0
+	resolver := &chaos.Resolver{Kube: cs, Namespace: ns, Rand: rand.New(rand.NewPCG(o.Seed, 1))}
+	p := &player{t0: t0, log: say, inject: func(ctx context.Context, f scenarios.Fault) ([]string, chaos.Recover, error) {
+		if chaos.WorkloadKind(f) {
+			if f.Kind == scenarios.DeviceLoad {
+				mon.setFactor(f.Load.Factor)
+				heal, err := drv.inject(ctx, f)
+				if err != nil {
+					mon.setFactor(1)
+					return nil, nil, err
+				}
+				return nil, func(ctx context.Context) error { mon.setFactor(1); return heal(ctx) }, nil
+			}
+			heal, err := drv.inject(ctx, f)
+			return nil, heal, err
+		}
+		rf, err := resolver.Resolve(ctx, f)
+		if err != nil {
+			return nil, nil, err
+		}
+		targets := targetNames(rf)
+		if rf.Target != nil && len(rf.Target.Nodes) > 0 {
+			if perr := probe.FaultStarted(f.Name, time.Now(), rf.Target.Nodes); perr != nil {
+				say("reschedule probe: %v", perr)
+			}
+		}
+		heal, err := router.Inject(ctx, rf)
+		return targets, heal, err
+	}}
+	playErr := p.play(ctx, schedule(sc.Spec.Faults))
+	res.Played = p.Played()
+	res.Scenario.FaultEvents = faultEvents(res.Played)
+	if playErr != nil {
+		return res, playErr
+	}
+	if !sleepUntil(ctx, t0.Add(sc.Spec.Duration.Std())) {
+		return res, fmt.Errorf("run interrupted: %w", ctx.Err())
+	}
+
+	say("run over; stopping the devices and draining what they hold")
+	if err := drain(ctx, w, mon, o.DrainTimeout, say); err != nil {
+		say("drain: %v", err)
+	}
+	stopMonitor()
+	m, err := measure(ctx, sc, w, mon, probe, res.Played, t0, base)
+	if err != nil {
+		return res, err
+	}
+	res.Scenario.Verdicts = slo.Judge(sc.Spec.Objectives, m)
+	res.Scenario.Series = append(mon.series(), probe.Series())
+
+	leaks, lerr := leak.Check(context.WithoutCancel(ctx), o.Cluster)
+	res.Leaks = leaks
+	if lerr != nil {
+		return res, fmt.Errorf("leak check: %w", lerr)
+	}
+	res.Scenario.State = reports.StatePassed
+	var failed []string
+	for _, v := range res.Scenario.Verdicts {
+		if !v.Pass {
+			failed = append(failed, v.Objective)
+		}
+	}
+	if len(leaks) > 0 {
+		failed = append(failed, "leak check: "+strings.Join(leaks, "; "))
+	}
+	if len(failed) > 0 {
+		res.Scenario.State = reports.StateFailed
+		res.Scenario.Failure = "objectives not met: " + strings.Join(failed, ", ")
+	}
+	for _, v := range res.Scenario.Verdicts {
+		say("%s", verdictLine(v))
+	}
+	say("%s", strings.ToUpper(string(res.Scenario.State)))
+	return res, nil
+}
+
+func skip(res *Result, say func(string, ...any), reason string) *Result {
+	res.Scenario.State, res.Scenario.SkipReason = reports.StateSkipped, reason
+	say("SKIPPED: %s", reason)
+	return res
+}
+
+// verdictLine is one objective's verdict for the live output.
+func verdictLine(v reports.Verdict) string {
+	mark := "PASS"
+	if !v.Pass {
+		mark = "FAIL"
+	}
+	s := fmt.Sprintf("%s %-22s %s/%s = %g %s (budget %g, margin %g)", mark, v.Objective, v.Kind, v.Metric, v.Value, v.Unit, v.Budget, v.Margin)
+	if v.Detail != "" {
+		s += ": " + v.Detail
+	}
+	return s
+}
+
+func buildImages(ctx context.Context, o Options, say func(string, ...any)) (workload.Images, error) {
+	say("building fixture images")
+	b, err := images.Build(ctx, o.RepoRoot, images.Fixtures...)
+	if err != nil {
+		return workload.Images{}, fmt.Errorf("fixture images: %w", err)
+	}
+	if err := o.Cluster.LoadImageArchive(ctx, b.Archive); err != nil {
+		return workload.Images{}, err
+	}
+	return workload.Images{Broker: b.Refs["edgeproof-broker"], Gateway: b.Refs["edgeproof-gateway"],
+		DeviceSim: b.Refs["edgeproof-devicesim"], Sink: b.Refs["edgeproof-sink"]}, nil
+}
+
+// preflight asks the workload driver or the chaos backends.
+func preflight(ctx context.Context, r *route.Router, d *driver, f scenarios.Fault) (bool, string) {
+	if chaos.WorkloadKind(f) {
+		return d.preflight(f)
+	}
+	return r.Preflight(ctx, f)
+}
+
+// unmet says why the cluster cannot run a scenario with requirements r;
+// empty when it can.
+func unmet(r scenarios.Requirements, nodes []corev1.Node) string {
+	var edge int32
+	zones := map[string]bool{}
+	arches := map[string]bool{}
+	for _, n := range nodes {
+		if n.Labels[clusters.LabelTier] != clusters.TierEdge {
+			continue
+		}
+		edge++
+		zones[n.Labels[clusters.LabelZone]] = true
+		arches[n.Status.NodeInfo.Architecture] = true
+	}
+	switch {
+	case edge < r.MinNodes:
+		return fmt.Sprintf("needs %d edge nodes, the cluster has %d", r.MinNodes, edge)
+	case int32(len(zones)) < r.MinZones:
+		return fmt.Sprintf("needs %d edge zones, the cluster has %d", r.MinZones, len(zones))
+	case r.Arch != "" && !arches[string(r.Arch)]:
+		return fmt.Sprintf("needs %s edge nodes, the cluster has none (the qemu provider adds arm64 nodes)", r.Arch)
+	case r.Provider == scenarios.ProviderQEMU:
+		return "needs the qemu provider, which is not built yet"
+	}
+	return ""
+}
+
+func targetNames(f scenarios.Fault) []string {
+	if f.Target == nil {
+		return nil
+	}
+	if len(f.Target.Nodes) > 0 {
+		return f.Target.Nodes
+	}
+	if names, err := chaos.PodNames(f); err == nil {
+		var out []string
+		for _, n := range names {
+			out = append(out, n.String())
+		}
+		return out
+	}
+	return nil
+}
+
+func trim(s string, n int) string {
+	if len(s) > n {
+		return strings.TrimRight(s[:n], "-")
+	}
+	return s
+}
+
+// waitSteady waits until the monitor's last sample is steady.
+func waitSteady(ctx context.Context, m *monitor, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for !m.steadyNow() {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the workload did not reach steady state within %s", timeout)
+		}
+		if !sleepUntil(ctx, time.Now().Add(500*time.Millisecond)) {
+			return ctx.Err()
+		}
+	}
+	return nil
+}

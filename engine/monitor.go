@@ -1,0 +1,258 @@
+package engine
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/edgeproof/edgeproof/fixtures/workload"
+	"github.com/edgeproof/edgeproof/reports"
+	"github.com/edgeproof/edgeproof/slo"
+)
+
+// monitor polls the workload and the cluster at a fixed period and keeps
+// the samples the objectives are computed from, and the series the report
+// charts.
+//
+// Fixture counters are per process and restart from zero when a pod is
+// replaced, so totals are sums over every pod ever seen of its latest
+// reading: a simulator that died with its node keeps contributing what it
+// counted before.
+type monitor struct {
+	w       *workload.Workload
+	period  time.Duration
+	devices int     // simulated devices in the spec
+	rate    float64 // messages/s per device before any load factor
+
+	mu        sync.Mutex
+	factor    float64 // current device-load factor
+	simLast   map[string]workload.DeviceCounters
+	sinkLast  map[string]uint64 // received per sink pod
+	devSample []slo.DeviceSample
+	received  []slo.CountSample
+	acked     []slo.CountSample
+	replicas  []slo.ReplicaSample
+	steady    []slo.SteadySample
+
+	queue, availability, latency, lost, ready *slo.Recorder
+}
+
+func newMonitor(w *workload.Workload, period time.Duration) *monitor {
+	return &monitor{
+		w: w, period: period, devices: w.Spec.DevicesPerPod() * w.Spec.SimPods(), rate: w.Spec.Rate, factor: 1,
+		simLast: map[string]workload.DeviceCounters{}, sinkLast: map[string]uint64{},
+		queue:        slo.NewRecorder("gateway queue depth", "messages"),
+		availability: slo.NewRecorder("acknowledged per second", "msg/s"),
+		latency:      slo.NewRecorder("sink p99 latency", "ms"),
+		lost:         slo.NewRecorder("sink missing or lost", "messages"),
+		ready:        slo.NewRecorder("sink replicas ready", "pods"),
+	}
+}
+
+func (m *monitor) setFactor(f float64) {
+	m.mu.Lock()
+	m.factor = f
+	m.mu.Unlock()
+}
+
+// run samples until ctx ends.
+func (m *monitor) run(ctx context.Context) {
+	t := time.NewTicker(m.period)
+	defer t.Stop()
+	for {
+		m.sample(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// sample takes one reading of everything; parts that fail (a pod on a lost
+// node) keep their previous values.
+func (m *monitor) sample(ctx context.Context) {
+	now := time.Now()
+	var (
+		wg                  sync.WaitGroup
+		sims                []workload.DeviceCounters
+		sums                map[string]sinkSummary
+		gws                 []workload.GatewayStats
+		nodesOK, fixturesOK bool
+		desired, readyRep   int32
+	)
+	wg.Add(5)
+	go func() { defer wg.Done(); sims, _ = m.w.Devices(ctx, false) }()
+	go func() { defer wg.Done(); sums = m.sinkSummaries(ctx) }()
+	go func() { defer wg.Done(); gws, _ = m.w.Gateways(ctx) }()
+	go func() { defer wg.Done(); nodesOK = m.nodesReady(ctx) }()
+	go func() {
+		defer wg.Done()
+		fixturesOK, _ = m.w.Ready(ctx)
+		desired, readyRep = m.sinkReplicas(ctx)
+	}()
+	wg.Wait()
+	if ctx.Err() != nil {
+		return
+	}
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, s := range sims {
+		m.simLast[s.Pod] = s
+	}
+	var ds slo.DeviceSample
+	ds.T = now
+	connected := int64(0)
+	for _, s := range m.simLast {
+		ds.Generated += s.Generated
+		ds.Acknowledged += s.Acknowledged
+		ds.Buffered += s.Buffered
+		ds.LongestAckGapMs = max(ds.LongestAckGapMs, s.LongestAckGapMs)
+		ds.LastAckUnixMs = max(ds.LastAckUnixMs, s.LastAckUnixMs)
+	}
+	for _, s := range sims {
+		connected += s.Connected
+	}
+	var missing float64
+	var p99 float64
+	for pod, s := range sums {
+		m.sinkLast[pod] = s.received
+		missing += s.missing
+		p99 = max(p99, s.p99ms)
+	}
+	var received uint64
+	for _, v := range m.sinkLast {
+		received += v
+	}
+	var depth int64
+	for _, g := range gws {
+		depth += g.QueueDepth
+	}
+	if n := len(m.devSample); n > 0 {
+		prev := m.devSample[n-1]
+		if dt := now.Sub(prev.T).Seconds(); dt > 0 {
+			m.availability.Add(now, float64(ds.Acknowledged-min(prev.Acknowledged, ds.Acknowledged))/dt)
+		}
+	}
+	m.devSample = append(m.devSample, ds)
+	m.received = append(m.received, slo.CountSample{T: now, V: received})
+	m.acked = append(m.acked, slo.CountSample{T: now, V: ds.Acknowledged})
+	m.replicas = append(m.replicas, slo.ReplicaSample{T: now, Desired: desired, Ready: readyRep})
+	m.queue.Add(now, float64(depth))
+	m.latency.Add(now, p99)
+	m.lost.Add(now, missing)
+	m.ready.Add(now, float64(readyRep))
+
+	// Steady: every node Ready, every fixture Ready, every device
+	// connected, and the sink taking in at least half the publish rate
+	// over the last five seconds.
+	flowing := m.flowing(now, received)
+	m.steady = append(m.steady, slo.SteadySample{T: now,
+		Steady: nodesOK && fixturesOK && (m.devices == 0 || connected >= int64(m.devices)) && flowing})
+}
+
+// flowing reports whether the sink received at least half of what the
+// devices publish over the last five seconds of samples.
+func (m *monitor) flowing(now time.Time, received uint64) bool {
+	if m.devices == 0 {
+		return true
+	}
+	var base slo.CountSample
+	found := false
+	for i := len(m.received) - 1; i >= 0; i-- {
+		if now.Sub(m.received[i].T) >= 5*time.Second {
+			base, found = m.received[i], true
+			break
+		}
+	}
+	if !found {
+		return false
+	}
+	want := float64(m.devices) * m.rate * m.factor * now.Sub(base.T).Seconds()
+	return float64(received-min(base.V, received)) >= want/2
+}
+
+type sinkSummary struct {
+	received uint64
+	missing  float64
+	p99ms    float64
+}
+
+func (m *monitor) sinkSummaries(ctx context.Context) map[string]sinkSummary {
+	if !m.w.Spec.Sink {
+		return nil
+	}
+	sums, _ := m.w.SinkSummaries(ctx)
+	out := map[string]sinkSummary{}
+	for pod, s := range sums {
+		out[pod] = sinkSummary{received: s.Totals.Received, missing: float64(s.Totals.Missing + s.Totals.Lost), p99ms: s.Latency.P99}
+	}
+	return out
+}
+
+func (m *monitor) nodesReady(ctx context.Context) bool {
+	nodes, err := m.w.Client().CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return false
+	}
+	for _, n := range nodes.Items {
+		ok := false
+		for _, c := range n.Status.Conditions {
+			if c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue {
+				ok = true
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// sinkReplicas returns the HPA's desired count (the StatefulSet's when
+// there is no HPA) and the Ready sink replicas.
+func (m *monitor) sinkReplicas(ctx context.Context) (desired, ready int32) {
+	if !m.w.Spec.Sink {
+		return 0, 0
+	}
+	ns := m.w.Spec.Namespace
+	cs := m.w.Client()
+	st, err := cs.AppsV1().StatefulSets(ns).Get(ctx, workload.Sink, metav1.GetOptions{})
+	if err != nil {
+		return 0, 0
+	}
+	desired, ready = ptrOr(st.Spec.Replicas, 1), st.Status.ReadyReplicas
+	if m.w.Spec.HPA != nil {
+		var hpa *autoscalingv2.HorizontalPodAutoscaler
+		if hpa, err = cs.AutoscalingV2().HorizontalPodAutoscalers(ns).Get(ctx, workload.Sink, metav1.GetOptions{}); err == nil {
+			desired = hpa.Status.DesiredReplicas
+		}
+	}
+	return desired, ready
+}
+
+// snapshot returns copies of the samples.
+func (m *monitor) snapshot() (dev []slo.DeviceSample, recv, acked []slo.CountSample, rep []slo.ReplicaSample, steady []slo.SteadySample) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]slo.DeviceSample(nil), m.devSample...), append([]slo.CountSample(nil), m.received...),
+		append([]slo.CountSample(nil), m.acked...), append([]slo.ReplicaSample(nil), m.replicas...),
+		append([]slo.SteadySample(nil), m.steady...)
+}
+
+// series returns the charts for the report.
+func (m *monitor) series() []reports.Series {
+	return []reports.Series{m.availability.Series(), m.latency.Series(), m.lost.Series(), m.queue.Series(), m.ready.Series()}
+}
+
+// steadyNow reports whether the last sample was steady.
+func (m *monitor) steadyNow() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.steady) > 0 && m.steady[len(m.steady)-1].Steady
+}

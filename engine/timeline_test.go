@@ -1,0 +1,100 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/edgeproof/edgeproof/chaos"
+	"github.com/edgeproof/edgeproof/scenarios"
+)
+
+func fault(name string, kind scenarios.FaultKind, at, dur time.Duration) scenarios.Fault {
+	return scenarios.Fault{Name: name, Kind: kind, At: scenarios.Duration(at), Duration: scenarios.Duration(dur)}
+}
+
+// counting returns an injector whose heals count, and the counters.
+func counting(fail string) (injectFunc, *atomic.Int32, *atomic.Int32) {
+	var injected, healed atomic.Int32
+	return func(ctx context.Context, f scenarios.Fault) ([]string, chaos.Recover, error) {
+		if f.Name == fail {
+			return []string{"n1"}, nil, errors.New("boom")
+		}
+		injected.Add(1)
+		return []string{"n1"}, func(context.Context) error { healed.Add(1); return nil }, nil
+	}, &injected, &healed
+}
+
+func TestPlayerHealsEveryWindow(t *testing.T) {
+	inj, injected, healed := counting("")
+	rep := fault("flap", scenarios.UplinkFlap, 0, 20*time.Millisecond)
+	rep.Repeat = &scenarios.Repeat{Count: 3, Period: scenarios.Duration(40 * time.Millisecond)}
+	occ := schedule([]scenarios.Fault{
+		fault("cut", scenarios.NodeIsolate, 10*time.Millisecond, 50*time.Millisecond),
+		rep,
+		fault("kill", scenarios.PodKill, 5*time.Millisecond, 0),
+	})
+	if len(occ) != 5 || occ[0].fault.Name != "flap" || occ[1].fault.Name != "kill" {
+		t.Fatalf("schedule order: %+v", occ)
+	}
+	p := &player{t0: time.Now(), inject: inj, log: t.Logf}
+	if err := p.play(context.Background(), occ); err != nil {
+		t.Fatal(err)
+	}
+	if injected.Load() != 5 || healed.Load() != 5 {
+		t.Errorf("injected %d, healed %d; want 5, 5", injected.Load(), healed.Load())
+	}
+	played := p.Played()
+	if len(played) != 5 {
+		t.Fatalf("played %d", len(played))
+	}
+	for _, o := range played {
+		if o.Kind == scenarios.PodKill && !o.End.Equal(o.Start) {
+			t.Errorf("instant fault has a window: %+v", o)
+		}
+		if o.Kind == scenarios.NodeIsolate && o.End.Sub(o.Start) < 40*time.Millisecond {
+			t.Errorf("isolate healed too early: %s", o.End.Sub(o.Start))
+		}
+	}
+}
+
+func TestPlayerHealsOnInterrupt(t *testing.T) {
+	inj, injected, healed := counting("")
+	occ := schedule([]scenarios.Fault{
+		fault("long", scenarios.NodePowerLoss, 0, time.Hour),
+		fault("later", scenarios.NodeStop, time.Hour, time.Minute),
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(50*time.Millisecond, cancel)
+	p := &player{t0: time.Now(), inject: inj, log: t.Logf}
+	err := p.play(ctx, occ)
+	if err == nil {
+		t.Fatal("an interrupted timeline must say so")
+	}
+	if injected.Load() != 1 || healed.Load() != 1 {
+		t.Errorf("injected %d, healed %d; want 1, 1 (the later fault never starts)", injected.Load(), healed.Load())
+	}
+}
+
+func TestPlayerReportsFailedInjection(t *testing.T) {
+	inj, _, healed := counting("bad")
+	occ := schedule([]scenarios.Fault{fault("bad", scenarios.NodeStop, 0, time.Second), fault("ok", scenarios.NodeStop, 0, 10*time.Millisecond)})
+	p := &player{t0: time.Now(), inject: inj, log: t.Logf}
+	if err := p.play(context.Background(), occ); err == nil {
+		t.Fatal("a failed injection must fail the timeline")
+	}
+	if healed.Load() != 1 {
+		t.Errorf("the good fault must still be healed")
+	}
+	var failed int
+	for _, ev := range faultEvents(p.Played()) {
+		if !ev.Healed {
+			failed++
+		}
+	}
+	if failed != 1 {
+		t.Errorf("want the failed injection reported as not healed, got %d", failed)
+	}
+}
