@@ -59,7 +59,7 @@ written there. Exit status: 0 passed, 1 failed or error, 2 skipped.`,
 				Out: cmd.OutOrStdout(), Keep: keep})
 			if artifacts != "" && res != nil {
 				rep := &reports.Report{SchemaVersion: reports.SchemaVersion,
-					Suite:     reports.Suite{Name: "edgeproof run " + sc.Metadata.Name, Started: started, Finished: time.Now(), Duration: reports.Duration(time.Since(started))},
+					Suite:       reports.Suite{Name: "edgeproof run " + sc.Metadata.Name, Started: started, Finished: time.Now(), Duration: reports.Duration(time.Since(started))},
 					Environment: fingerprint.Of(context.WithoutCancel(ctx), c),
 					Scenarios:   []reports.Scenario{res.Scenario}}
 				if hashes, herr := fingerprint.HashFiles(root, args[0]); herr == nil {

@@ -14,7 +14,7 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/edgeproof/edgeproof/clusters"
-		"github.com/edgeproof/edgeproof/reports"
+	"github.com/edgeproof/edgeproof/reports"
 	"github.com/edgeproof/edgeproof/reports/fingerprint"
 )
 
