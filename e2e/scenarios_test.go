@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"context"
 	"path/filepath"
 	"strings"
 	"time"
@@ -49,6 +50,16 @@ var _ = Describe("Catalog scenario", Ordered, func() {
 
 			res, err := engine.Run(ctx, sc, file, engine.Options{
 				Cluster: cluster, RepoRoot: repoRoot, Backend: route.ModeAuto, Out: GinkgoWriter,
+				OnFailure: func(ctx context.Context, ns string) {
+					dir, err := framework.SpecDir(artifacts, CurrentSpecReport().FullText())
+					if err == nil {
+						err = framework.CollectFailureArtifacts(ctx, cluster, dir, ns)
+						AddReportEntry(framework.ArtifactEntry, dir)
+					}
+					if err != nil {
+						GinkgoWriter.Printf("collecting artifacts: %v\n", err)
+					}
+				},
 			})
 			if res != nil {
 				framework.RecordScenario(res.Scenario)

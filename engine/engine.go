@@ -60,6 +60,10 @@ type Options struct {
 	// Seed makes target picks reproducible; 0 derives it from the
 	// scenario's name.
 	Seed uint64
+	// OnFailure, when set, is called before the workload is torn down if
+	// the run failed or errored, with the workload's namespace, so callers
+	// can collect pods, events and node logs while they still exist.
+	OnFailure func(ctx context.Context, namespace string)
 }
 
 func (o *Options) defaults(sc *scenarios.Scenario) {
@@ -168,6 +172,9 @@ func Run(ctx context.Context, sc *scenarios.Scenario, file string, o Options) (r
 		defer func() {
 			tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 4*time.Minute)
 			defer cancel()
+			if o.OnFailure != nil && (err != nil || res.Scenario.State == reports.StateFailed) {
+				o.OnFailure(tctx, ns)
+			}
 			if terr := w.Teardown(tctx, o.Cluster.RemoveDir); terr != nil {
 				err = errors.Join(err, terr)
 			}
