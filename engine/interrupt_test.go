@@ -78,7 +78,10 @@ func TestInterruptHeals(t *testing.T) {
 		t.Error("an interrupted run must exit non-zero")
 	}
 	out := strings.Join(lines, "\n")
-	for _, want := range []string{"interrupted: fault healed (ok)", "workload torn down"} {
+	if !strings.Contains(out, "interrupted, healed after") {
+		t.Error("output does not say the interrupted fault was healed")
+	}
+	for _, want := range []string{"fault cut (uplink-flap) on ", "workload torn down"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q", want)
 		}

@@ -120,7 +120,7 @@ func (p *player) one(ctx context.Context, id int, o occurrence) error {
 	p.pending[id] = heal
 	p.mu.Unlock()
 	p.log("fault %s (%s) on %s: injected for %s", name, o.fault.Kind, targetList(targets), o.window.End-o.window.Start)
-	sleepUntil(ctx, p.t0.Add(o.window.End))
+	completed := sleepUntil(ctx, p.t0.Add(o.window.End))
 	if !p.take(id) {
 		return nil // healed by healAll after an interrupt
 	}
@@ -133,7 +133,11 @@ func (p *player) one(ctx context.Context, id int, o occurrence) error {
 		return fmt.Errorf("fault %s: healing: %w", name, herr)
 	}
 	p.record(rec)
-	p.log("fault %s (%s) on %s: healed after %s", name, o.fault.Kind, targetList(targets), rec.End.Sub(rec.Start).Round(100*time.Millisecond))
+	how := "healed"
+	if !completed {
+		how = "interrupted, healed"
+	}
+	p.log("fault %s (%s) on %s: %s after %s", name, o.fault.Kind, targetList(targets), how, rec.End.Sub(rec.Start).Round(100*time.Millisecond))
 	return nil
 }
 
