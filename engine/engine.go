@@ -16,6 +16,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -311,14 +312,33 @@ func verdictLine(v reports.Verdict) string {
 	return s
 }
 
+// built remembers, per process, the fixture images built and the clusters
+// they were loaded into: a suite runs many scenarios from one checkout.
+var built struct {
+	sync.Mutex
+	root   string
+	images images.Built
+	loaded map[string]string // cluster name -> archive loaded
+}
+
 func buildImages(ctx context.Context, o Options, say func(string, ...any)) (workload.Images, error) {
-	say("building fixture images")
-	b, err := images.Build(ctx, o.RepoRoot, images.Fixtures...)
-	if err != nil {
-		return workload.Images{}, fmt.Errorf("fixture images: %w", err)
+	built.Lock()
+	defer built.Unlock()
+	if built.root != o.RepoRoot {
+		say("building fixture images")
+		b, err := images.Build(ctx, o.RepoRoot, images.Fixtures...)
+		if err != nil {
+			return workload.Images{}, fmt.Errorf("fixture images: %w", err)
+		}
+		built.root, built.images, built.loaded = o.RepoRoot, b, map[string]string{}
 	}
-	if err := o.Cluster.LoadImageArchive(ctx, b.Archive); err != nil {
-		return workload.Images{}, err
+	b := built.images
+	if built.loaded[o.Cluster.Name] != b.Archive {
+		say("loading fixture images into the nodes")
+		if err := o.Cluster.LoadImageArchive(ctx, b.Archive); err != nil {
+			return workload.Images{}, err
+		}
+		built.loaded[o.Cluster.Name] = b.Archive
 	}
 	return workload.Images{Broker: b.Refs["edgeproof-broker"], Gateway: b.Refs["edgeproof-gateway"],
 		DeviceSim: b.Refs["edgeproof-devicesim"], Sink: b.Refs["edgeproof-sink"]}, nil
