@@ -205,6 +205,10 @@ func Run(ctx context.Context, sc *scenarios.Scenario, file string, o Options) (r
 	if err := waitSteady(ctx, mon, o.SteadyTimeout); err != nil {
 		return res, err
 	}
+	// Start-up waits (devices connecting) are not the scenario's outages.
+	if err := w.ResetGaps(ctx); err != nil {
+		say("resetting devicesim wait records: %v (longestOutage then includes start-up)", err)
+	}
 	t0 := time.Now()
 	var base *accounting.Histogram
 	if spec.Sink {

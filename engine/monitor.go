@@ -113,6 +113,8 @@ func (m *monitor) sample(ctx context.Context) {
 		ds.Acknowledged += s.Acknowledged
 		ds.Buffered += s.Buffered
 		ds.LongestAckGapMs = max(ds.LongestAckGapMs, s.LongestAckGapMs)
+		ds.LongestDeviceWaitMs = max(ds.LongestDeviceWaitMs, s.LongestDeviceWaitMs)
+		ds.DeviceWaitMs = max(ds.DeviceWaitMs, s.DeviceWaitMs)
 		ds.LastAckUnixMs = max(ds.LastAckUnixMs, s.LastAckUnixMs)
 	}
 	for _, s := range sims {

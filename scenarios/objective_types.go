@@ -48,8 +48,8 @@ const (
 	// MetricSuccessRatio is the share of device publishes acknowledged,
 	// written 0.999 or "99.9%". Ratio, >=.
 	MetricSuccessRatio Metric = "successRatio"
-	// MetricLongestOutage is the longest interval in which no device
-	// publish was acknowledged. Duration, <=.
+	// MetricLongestOutage is the longest time any single device waited for
+	// an acknowledgement while it had messages to send. Duration, <=.
 	MetricLongestOutage Metric = "longestOutage"
 	// MetricLost is the number of messages acknowledged to a device that
 	// never reached the sink. Count, <=.

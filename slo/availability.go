@@ -5,8 +5,8 @@ import (
 )
 
 // DeviceSample is one poll of devicesim's /counters, summed over every
-// devicesim instance. LongestAckGapMs and LastAckUnixMs are optional: zero
-// means devicesim did not report them.
+// devicesim instance. LongestAckGapMs, LastAckUnixMs, LongestDeviceWaitMs
+// and DeviceWaitMs are optional: zero means devicesim did not report them.
 type DeviceSample struct {
 	// T is when the counters were read.
 	T time.Time
@@ -22,14 +22,25 @@ type DeviceSample struct {
 	// LastAckUnixMs is when the latest acknowledgement arrived, in Unix
 	// milliseconds; 0 when unknown.
 	LastAckUnixMs int64
+	// LongestDeviceWaitMs is the longest time any single device waited for
+	// an acknowledgement while it had messages pending, counting waits
+	// still open, since devicesim started or its last gap reset (the engine
+	// resets it once the system is steady); the maximum over instances.
+	// 0 when unknown.
+	LongestDeviceWaitMs int64
+	// DeviceWaitMs is the longest wait still open at T among the devices;
+	// 0 when none or unknown.
+	DeviceWaitMs int64
 }
 
 // Availability is what the devices saw during a window.
 type Availability struct {
 	// SuccessRatio is the share of the window's publishes acknowledged.
 	SuccessRatio Value
-	// LongestOutage is the longest time no publish was acknowledged while
-	// some were pending, in seconds.
+	// LongestOutage is the longest time a single device waited for an
+	// acknowledgement while it had messages to send, in seconds. Without
+	// per-device figures it is the longest time no publish was acknowledged
+	// while some were pending.
 	LongestOutage Value
 }
 
@@ -84,9 +95,35 @@ func successRatio(in, withGrace []DeviceSample) Value {
 	return Ratio(float64(acked) / float64(generated))
 }
 
-// longestOutage prefers devicesim's millisecond figures where both samples
-// of an interval carry them, and falls back to sample resolution.
+// longestOutage measures per-device waits when the samples carry them,
+// otherwise fleet-wide gaps.
 func longestOutage(in []DeviceSample) Value {
+	for _, s := range in {
+		if s.LongestDeviceWaitMs > 0 {
+			return longestDeviceWait(in)
+		}
+	}
+	return longestAckGap(in)
+}
+
+// longestDeviceWait is the largest of the run-to-date maximum where it grew
+// inside the window (a wait then ended or was still open after in[0], so it
+// overlaps the window) and of the waits open at each sample. A longer wait
+// that ended before the window only raises the baseline and is not counted.
+func longestDeviceWait(in []DeviceSample) Value {
+	var longest int64
+	for _, s := range in[1:] {
+		if s.LongestDeviceWaitMs > in[0].LongestDeviceWaitMs {
+			longest = max(longest, s.LongestDeviceWaitMs)
+		}
+		longest = max(longest, s.DeviceWaitMs)
+	}
+	return Seconds(time.Duration(longest) * time.Millisecond)
+}
+
+// longestAckGap prefers devicesim's millisecond figures where both samples
+// of an interval carry them, and falls back to sample resolution.
+func longestAckGap(in []DeviceSample) Value {
 	var longest time.Duration
 	runStart := -1 // first sample of the current run of ack-less intervals
 	for i := 1; i < len(in); i++ {

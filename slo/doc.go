@@ -52,13 +52,27 @@
 //     at most 1 when a backlog generated before the window is acknowledged
 //     inside it; such acknowledgements can still offset as many failures, so
 //     start windows when the devices are steady (nothing buffered).
-//   - longestOutage is the longest time no publish was acknowledged while
-//     some were pending. Where two consecutive samples carry devicesim's
-//     LastAckUnixMs, it is millisecond-precise: the time since the last
-//     acknowledgement at a sample where messages are buffered, and
-//     LongestAckGapMs when that maximum grew inside the window. Otherwise it
-//     has sample resolution: the span of consecutive samples between which
-//     Acknowledged did not grow although messages were buffered or generated.
+//   - longestOutage is the longest time any single device waited for an
+//     acknowledgement while it had messages to send. devicesim reports
+//     LongestDeviceWaitMs, that maximum since the engine reset it once the
+//     system was steady (waits still open count up to the read time), and
+//     DeviceWaitMs, the longest wait still open. The window's value is the
+//     largest of LongestDeviceWaitMs at the samples where it exceeds its
+//     value at the window's first sample (the wait overlaps the window) and
+//     of DeviceWaitMs at every sample; a longer wait that ended before the
+//     window only raises that baseline and does not count. Samples after
+//     w.End are not used: a wait open at the end counts up to the last
+//     sample; one open at the window's start counts whole.
+//   - Without the per-device figures (all zero: an older devicesim),
+//     longestOutage falls back to the fleet-wide longest time no publish was
+//     acknowledged while some were pending, which any device's
+//     acknowledgement ends, so devices cut off while others are served go
+//     unseen. Where two consecutive samples carry devicesim's LastAckUnixMs,
+//     it is millisecond-precise: the time since the last acknowledgement at
+//     a sample where messages are buffered, and LongestAckGapMs when that
+//     maximum grew inside the window. Otherwise it has sample resolution:
+//     the span of consecutive samples between which Acknowledged did not
+//     grow although messages were buffered or generated.
 //
 // # Delivery (MeasureDelivery, MeasureCatchUp)
 //

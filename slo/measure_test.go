@@ -76,6 +76,37 @@ func TestLongestOutageFromDevicesim(t *testing.T) {
 	wantSeconds(t, "outage to 10s", MeasureAvailability(samples, Window{sec(0), sec(10)}, 0).LongestOutage, 4.7)
 }
 
+// TestLongestOutagePerDevice: one device waits 9.8 s while the others keep
+// the fleet-wide gap at 20-45 ms; the per-device figures win.
+func TestLongestOutagePerDevice(t *testing.T) {
+	ms := func(n float64) int64 { return sec(n).UnixMilli() }
+	fleet := func(n float64) DeviceSample {
+		return DeviceSample{T: sec(n), Generated: uint64(n * 100), Acknowledged: uint64(n * 100), LongestAckGapMs: int64(20 + n), LastAckUnixMs: ms(n)}
+	}
+	with := func(s DeviceSample, longest, open int64) DeviceSample {
+		s.LongestDeviceWaitMs, s.DeviceWaitMs = longest, open
+		return s
+	}
+	samples := []DeviceSample{
+		with(fleet(0), 3000, 0), // a 3 s wait before the windows: baseline only
+		with(fleet(5), 3000, 0),
+		with(fleet(10), 5000, 5000), // a device has waited 5 s, still open
+		with(fleet(15), 9800, 0),    // its wait ended at 9.8 s
+		with(fleet(20), 9800, 0),
+		with(fleet(25), 9800, 1200),
+	}
+	wantSeconds(t, "whole run", MeasureAvailability(samples, Window{sec(0), sec(20)}, 0).LongestOutage, 9.8)
+	wantSeconds(t, "to 10 s", MeasureAvailability(samples, Window{sec(0), sec(10)}, 0).LongestOutage, 5)
+	// After the 9.8 s wait the maximum did not grow: only open waits count.
+	wantSeconds(t, "after", MeasureAvailability(samples, Window{sec(15), sec(25)}, 0).LongestOutage, 1.2)
+	wantSeconds(t, "quiet", MeasureAvailability(samples, Window{sec(0), sec(5)}, 0).LongestOutage, 0)
+	// Without per-device figures the fleet-wide gap is all there is.
+	for i := range samples {
+		samples[i] = with(samples[i], 0, 0)
+	}
+	wantSeconds(t, "fleet only", MeasureAvailability(samples, Window{sec(0), sec(20)}, 0).LongestOutage, 0.04)
+}
+
 func TestMeasureDelivery(t *testing.T) {
 	d := MeasureDelivery(SinkTotals{Received: 1000, Lost: 2, Missing: 1, Duplicates: 7, P50: 20 * time.Millisecond, P99: 300 * time.Millisecond},
 		[]DeviceTail{
