@@ -55,7 +55,7 @@ func drain(ctx context.Context, w *workload.Workload, m *monitor, timeout time.D
 // judged on.
 func measure(ctx context.Context, sc *scenarios.Scenario, w *workload.Workload, mon *monitor, probe *slo.RescheduleProbe,
 	played []Occurrence, t0 time.Time, base *accounting.Histogram) (slo.Measurements, error) {
-	dev, recv, acked, rep, steady := mon.snapshot()
+	dev, _, _, rep, steady := mon.snapshot()
 	m := slo.Measurements{Faults: map[string][]slo.Result{}}
 	av := slo.MeasureAvailability(dev, slo.Window{Start: t0, End: t0.Add(sc.Spec.Duration.Std())}, availabilityGrace)
 	m.Run.Availability = &av
@@ -83,7 +83,7 @@ func measure(ctx context.Context, sc *scenarios.Scenario, w *workload.Workload, 
 		r.Availability = &a
 		rec := slo.Recovery{
 			Total:   slo.MeasureRecovery(o.End, steady, recoverySamples),
-			CatchUp: slo.MeasureCatchUp(o.End, recv, acked),
+			CatchUp: slo.MeasureDrain(o.End, mon.queue.Points(), normalBacklog(w.Spec)),
 		}
 		r.Recovery = &rec
 		if rs := probe.Results(o.Fault); o.Index < len(rs) {
@@ -142,6 +142,12 @@ func delivery(ctx context.Context, w *workload.Workload, base *accounting.Histog
 		}
 	}
 	return slo.MeasureDelivery(totals, tails), nil
+}
+
+// normalBacklog is the gateways' total queue depth in ordinary traffic:
+// about two seconds of the devices' messages in flight, and at least 10.
+func normalBacklog(s workload.Spec) float64 {
+	return max(10, 2*float64(s.DevicesPerPod()*s.SimPods())*s.Rate)
 }
 
 // mergedSink collects every sink replica's accounting and merges it.

@@ -2,6 +2,8 @@ package slo
 
 import (
 	"time"
+
+	"github.com/edgeproof/edgeproof/reports"
 )
 
 // SinkTotals is the sink's /summary accounting, merged over every sink
@@ -127,4 +129,26 @@ func at(samples []CountSample, t time.Time) (uint64, bool) {
 		v, ok = s.V, true
 	}
 	return v, ok
+}
+
+// MeasureDrain is the time from faultEnd until a backlog series (e.g. the
+// gateways' total queue depth, in time order) is at or below normal, the
+// depth of ordinary in-flight traffic: what was stored during the fault
+// has been forwarded. A backlog that never built up drains at once.
+func MeasureDrain(faultEnd time.Time, depth []reports.Point, normal float64) Value {
+	var last reports.Point
+	for _, p := range depth {
+		if p.T.Before(faultEnd) {
+			continue
+		}
+		if p.V <= normal {
+			return Seconds(p.T.Sub(faultEnd))
+		}
+		last = p
+	}
+	if last.T.IsZero() {
+		return Unknown("no queue sample after the fault's end (%s)", stamp(faultEnd))
+	}
+	return Unknown("the gateways still held %g messages %s after the fault's end, when sampling stopped",
+		last.V, last.T.Sub(faultEnd).Round(time.Millisecond))
 }

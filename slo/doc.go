@@ -88,10 +88,14 @@
 //     acknowledged; such drops lower successRatio as well.
 //   - duplicates is the sink's duplicate count; p99Latency its 99th
 //     percentile of device-to-sink latency of first deliveries.
-//   - catchUp is the time from a fault's end until the sink's received total
-//     reached devicesim's acknowledged total at the fault's end: the backlog
-//     buffered during the fault has arrived. Sample resolution; both series
-//     must count the same messages from the same origin.
+//   - catchUp is the time from a fault's end until the backlog the gateways
+//     stored during it has been forwarded: their total queue depth is back
+//     to ordinary in-flight traffic (MeasureDrain; the engine uses two
+//     seconds of the fleet's messages). MeasureCatchUp, comparing the sink's
+//     received total with devicesim's acknowledged total, is the alternative
+//     when no queue series exists; fleet-wide totals can hide one zone's
+//     backlog behind another zone's traffic, which is why the engine does
+//     not use it.
 //
 // Peak gives the highest point of a series, e.g. the gateway queue depth.
 //

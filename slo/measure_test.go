@@ -201,3 +201,18 @@ func TestRecorder(t *testing.T) {
 }
 
 func zero() float64 { return 0 }
+
+func TestMeasureDrain(t *testing.T) {
+	pts := func(vs ...float64) []reports.Point {
+		var out []reports.Point
+		for i, v := range vs {
+			out = append(out, reports.Point{T: sec(float64(i)), V: v})
+		}
+		return out
+	}
+	// Fault ends at 2 s; the backlog is back to normal (<= 5) at 6 s.
+	wantSeconds(t, "drain", MeasureDrain(sec(2), pts(0, 300, 1200, 900, 400, 50, 3, 2), 5), 4)
+	// Nothing stored: drained at the first sample after the end.
+	wantSeconds(t, "no backlog", MeasureDrain(sec(2), pts(1, 1, 1, 1), 5), 0)
+	wantUnknown(t, "never drained", MeasureDrain(sec(2), pts(0, 300, 1200, 900), 5), "still held 900")
+}
