@@ -10,8 +10,13 @@ export ARTIFACTS
 E2E_LABELS ?= !slow
 E2E_TIMEOUT ?= 60m
 KUBERNETES ?= v1.34.4
+# `make certify`: the budget profile, the run's own report directory (emptied
+# first, so no earlier run's dumps are certified) and an optional signing key.
+CERTIFY_PROFILE ?= $(CURDIR)/scenarios/profiles/certify.yaml
+CERTIFY_DIR ?= $(ARTIFACTS)/certify
+CERTIFY_KEY ?=
 
-.PHONY: all bench e2e-chaos browser build prepare node-image cluster cluster-delete unit vet e2e e2e-smoke e2e-nightly e2e-cleanup test clean
+.PHONY: all bench e2e-chaos browser build prepare node-image cluster cluster-delete unit vet e2e e2e-smoke e2e-nightly e2e-cleanup certify test clean
 
 all: build
 
@@ -65,6 +70,14 @@ e2e-smoke: node-image
 ## e2e-nightly: every spec, slow ones included
 e2e-nightly: node-image
 	$(GO) test -v -count=1 -tags e2e ./e2e -timeout 180m -ginkgo.v
+
+## certify: every catalog scenario judged by the certification profile's stricter budgets, then a bundle (reports, scenario files, profile, fingerprint, sha256 manifest; signed with CERTIFY_KEY) in $(ARTIFACTS)/certification.tar.gz
+certify: node-image
+	rm -rf $(CERTIFY_DIR)
+	E2E_PROFILE=$(CERTIFY_PROFILE) ARTIFACTS=$(CERTIFY_DIR) \
+	  $(GO) test -v -count=1 -tags e2e ./e2e -timeout 180m -ginkgo.v -ginkgo.focus='Catalog scenario'
+	$(EDGEPROOF) certify bundle --artifacts $(CERTIFY_DIR) --out $(ARTIFACTS)/certification.tar.gz \
+	  --scenarios '$(CURDIR)/scenarios/catalog/*.yaml' --scenarios $(CERTIFY_PROFILE) $(if $(CERTIFY_KEY),--key $(CERTIFY_KEY))
 
 ## e2e-cleanup: prove that interrupted and failing runs leave no cluster, network or kubeconfig behind
 e2e-cleanup: node-image

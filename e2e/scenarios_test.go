@@ -35,6 +35,9 @@ var _ = Describe("Catalog scenario", Ordered, func() {
 	if err != nil {
 		panic(err) // tree construction: no spec can run without the checkout
 	}
+	// A certification run judges every spec by $E2E_PROFILE; an invalid
+	// profile fails each spec rather than running it with the wrong budgets.
+	profile, profileErr := framework.ProfileFromEnv(root)
 	files, err := filepath.Glob(filepath.Join(root, "scenarios", "catalog", "*.yaml"))
 	if err != nil || len(files) == 0 {
 		panic("no catalog scenarios under scenarios/catalog")
@@ -44,12 +47,17 @@ var _ = Describe("Catalog scenario", Ordered, func() {
 		if err != nil {
 			panic(err) // `make vet` validates the catalog; a bad file is a bug
 		}
-		It(sc.Metadata.Name, scenarioLabels(sc), func(ctx SpecContext) {
+		labels := scenarioLabels(sc)
+		if profile != nil {
+			labels = append(labels, framework.WithProfile(profile.Metadata.Name))
+		}
+		It(sc.Metadata.Name, labels, func(ctx SpecContext) {
+			Expect(profileErr).NotTo(HaveOccurred(), "loading the budget profile")
 			By("health gate: every node Ready and nothing left by an earlier run")
 			Expect(framework.HealthGate(ctx, cluster, config)).To(Succeed())
 
 			res, err := engine.Run(ctx, sc, file, engine.Options{
-				Cluster: cluster, RepoRoot: repoRoot, Backend: route.ModeAuto, Out: GinkgoWriter,
+				Cluster: cluster, RepoRoot: repoRoot, Backend: route.ModeAuto, Out: GinkgoWriter, Profile: profile,
 				OnFailure: func(ctx context.Context, ns string) {
 					dir, err := framework.SpecDir(artifacts, CurrentSpecReport().FullText())
 					if err == nil {

@@ -61,6 +61,10 @@ type Options struct {
 	// Seed makes target picks reproducible; 0 derives it from the
 	// scenario's name.
 	Seed uint64
+	// Profile, when set, replaces the scenario's budgets with its stricter
+	// ones before the run (see scenarios.Profile); the caller's scenario is
+	// not modified.
+	Profile *scenarios.Profile
 	// OnFailure, when set, is called before the workload is torn down if
 	// the run failed or errored, with the workload's namespace, so callers
 	// can collect pods, events and node logs while they still exist.
@@ -110,6 +114,9 @@ func (r *Result) Passed() bool { return r.Scenario.State == reports.StatePassed 
 // happens, faults that were injected are healed and the workload is torn
 // down (unless o.Keep) before Run returns.
 func Run(ctx context.Context, sc *scenarios.Scenario, file string, o Options) (res *Result, err error) {
+	if sc, err = withProfile(sc, o.Profile); err != nil {
+		return nil, err
+	}
 	o.defaults(sc)
 	start := time.Now()
 	res = &Result{Scenario: reports.Scenario{Name: sc.Metadata.Name, File: file, Started: start}}

@@ -33,12 +33,13 @@ var (
 type decoder struct {
 	errs      ErrorList
 	positions map[string]Position // value position of every decoded path
+	keys      map[string]Position // key position of every map entry's path
 	failed    []fieldPath         // paths that did not decode
 	budget    int
 }
 
 func newDecoder() *decoder {
-	return &decoder{positions: map[string]Position{}, budget: maxNodes}
+	return &decoder{positions: map[string]Position{}, keys: map[string]Position{}, budget: maxNodes}
 }
 
 func nodePos(n *yaml.Node) Position { return Position{Line: n.Line, Column: n.Column} }
@@ -223,6 +224,7 @@ func (d *decoder) decodeMap(n *yaml.Node, v reflect.Value, p fieldPath) {
 			continue
 		}
 		cp := p.key(name)
+		d.keys[string(cp)] = nodePos(k)
 		kv := reflect.ValueOf(name).Convert(t.Key())
 		if v.MapIndex(kv).IsValid() {
 			d.fail(k, cp, ErrDuplicate, "duplicate key %q", name)

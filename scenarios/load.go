@@ -87,37 +87,48 @@ func shadowed(p fieldPath, decodeErrs ErrorList) bool {
 // decodeScenario parses data as a single YAML document and decodes it. It
 // returns a nil scenario when the YAML itself is unusable.
 func decodeScenario(data []byte) (*Scenario, ErrorList) {
+	s := &Scenario{}
+	d, errs := decodeDocument(data, s, "Scenario", "a scenario")
+	if d == nil {
+		return nil, errs
+	}
+	s.positions = d.positions
+	return s, errs
+}
+
+// decodeDocument parses data as a single YAML mapping document and decodes
+// it strictly into v, a pointer to a struct; kind and noun name the format
+// in messages ("Scenario", "a scenario"). It returns a nil decoder when the
+// YAML is unusable, and otherwise the decoder, which holds the positions.
+func decodeDocument(data []byte, v any, kind, noun string) (*decoder, ErrorList) {
 	if len(data) > MaxFileSize {
 		return nil, ErrorList{{Pos: Position{1, 1}, Kind: ErrInvalid, Detail: fmt.Sprintf("file is larger than %d bytes", MaxFileSize)}}
 	}
-	root, err := parseYAML(data)
+	root, err := parseYAML(data, noun)
 	if err != nil {
 		return nil, ErrorList{syntaxError(data, err)}
 	}
 	if root == nil || len(root.Content) == 0 {
-		return nil, ErrorList{{Pos: Position{1, 1}, Kind: ErrRequired, Detail: "empty document: expected a Scenario"}}
+		return nil, ErrorList{{Pos: Position{1, 1}, Kind: ErrRequired, Detail: "empty document: expected a " + kind}}
 	}
 	doc := root.Content[0]
 	if doc.Kind != yaml.MappingNode {
 		return nil, ErrorList{{Pos: nodePos(doc), Kind: ErrType,
-			Detail: "a scenario must be a mapping with apiVersion, kind, metadata and spec, not " + describeNode(doc)}}
+			Detail: noun + " must be a mapping with apiVersion, kind, metadata and spec, not " + describeNode(doc)}}
 	}
 	d := newDecoder()
-	s := &Scenario{}
-	d.decode(doc, reflect.ValueOf(s).Elem(), "")
+	d.decode(doc, reflect.ValueOf(v).Elem(), "")
 	if d.budget < 0 {
 		return nil, d.errs // validating a truncated giant would only add noise
 	}
-	s.positions = d.positions
-	return s, d.errs
+	return d, d.errs
 }
 
-var errExtraDocument = errors.New("a scenario file holds exactly one YAML document")
-
-// parseYAML parses the only document in data. yaml.v3 has panicked on
+// parseYAML parses the only document in data; noun names the format in
+// the error for a second document. yaml.v3 has panicked on
 // malformed input in the past; a panic here becomes a syntax error so that
 // a bad file can never crash the CLI.
-func parseYAML(data []byte) (root *yaml.Node, err error) {
+func parseYAML(data []byte, noun string) (root *yaml.Node, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("yaml parser failed: %v", r)
@@ -138,12 +149,15 @@ func parseYAML(data []byte) (root *yaml.Node, err error) {
 	case err != nil:
 		return nil, err
 	}
-	return nil, &extraDocError{line: extra.Line}
+	return nil, &extraDocError{line: extra.Line, noun: noun}
 }
 
-type extraDocError struct{ line int }
+type extraDocError struct {
+	line int
+	noun string
+}
 
-func (e *extraDocError) Error() string { return errExtraDocument.Error() }
+func (e *extraDocError) Error() string { return e.noun + " file holds exactly one YAML document" }
 
 var yamlLine = regexp.MustCompile(`line (\d+):`)
 

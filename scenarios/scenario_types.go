@@ -67,9 +67,13 @@ func (s *Scenario) Source() string { return s.source }
 // appears in the scenario's file, falling back to the closest enclosing
 // field; it lets later stages, such as an SLO report, point at the line of
 // a budget that was missed.
-func (s *Scenario) Position(path string) Position {
+func (s *Scenario) Position(path string) Position { return position(s.positions, path) }
+
+// position looks path up in positions, falling back to the closest
+// enclosing field.
+func position(positions map[string]Position, path string) Position {
 	for p := fieldPath(path); ; p = p.parent() {
-		if pos, ok := s.positions[string(p)]; ok {
+		if pos, ok := positions[string(p)]; ok {
 			return pos
 		}
 		if p == "" {

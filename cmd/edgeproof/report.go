@@ -86,6 +86,6 @@ func newCertifyCmd() *cobra.Command {
 		},
 	}
 	keygen.Flags().StringVar(&prefix, "out", "edgeproof-certify", "path prefix of the key files")
-	cmd.AddCommand(verify, keygen)
+	cmd.AddCommand(newCertifyBundleCmd(), verify, keygen)
 	return cmd
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/edgeproof/edgeproof/scenarios"
 )
 
 // Config is e2e/config.yaml.
@@ -92,7 +94,27 @@ const (
 	EnvBudgets = "E2E_BUDGETS"
 	// EnvArtifacts is where reports and failure dumps go.
 	EnvArtifacts = "ARTIFACTS"
+	// EnvProfile is a budget profile file the catalog specs are judged by
+	// (`make certify`); relative paths are from the repository root.
+	EnvProfile = "E2E_PROFILE"
 )
+
+// ProfileFromEnv loads the budget profile $E2E_PROFILE names, or returns
+// nil when it is unset.
+func ProfileFromEnv(repoRoot string) (*scenarios.Profile, error) {
+	path := os.Getenv(EnvProfile)
+	if path == "" {
+		return nil, nil
+	}
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(repoRoot, path)
+	}
+	p, err := scenarios.LoadProfile(path)
+	if err != nil {
+		return nil, fmt.Errorf("$%s: %w", EnvProfile, err)
+	}
+	return p, nil
+}
 
 // ArtifactsDir returns $ARTIFACTS, defaulting to _artifacts at the
 // repository root, and creates it.

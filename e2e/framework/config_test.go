@@ -54,3 +54,19 @@ func TestSuiteConfigLoads(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestProfileFromEnv(t *testing.T) {
+	t.Setenv(EnvProfile, "")
+	if p, err := ProfileFromEnv("../.."); p != nil || err != nil {
+		t.Fatalf("unset: got %v, %v; want nil, nil", p, err)
+	}
+	t.Setenv(EnvProfile, "scenarios/profiles/certify.yaml") // from the repository root
+	p, err := ProfileFromEnv("../..")
+	if err != nil || p.Metadata.Name != "certify" {
+		t.Fatalf("got %v, %v; want the certify profile", p, err)
+	}
+	t.Setenv(EnvProfile, "e2e/config.yaml")
+	if _, err := ProfileFromEnv("../.."); err == nil {
+		t.Error("a file that is not a profile: want an error")
+	}
+}

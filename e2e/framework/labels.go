@@ -29,3 +29,7 @@ func WithProvider(p string) ginkgo.Labels { return ginkgo.Label("provider:" + p)
 
 // WithArch labels the node architecture a spec needs.
 func WithArch(a string) ginkgo.Labels { return ginkgo.Label("arch:" + a) }
+
+// WithProfile labels a spec judged with a budget profile's stricter
+// budgets, so that its report says so.
+func WithProfile(name string) ginkgo.Labels { return ginkgo.Label("profile:" + name) }

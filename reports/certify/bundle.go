@@ -16,6 +16,7 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/edgeproof/edgeproof/reports"
@@ -52,7 +53,7 @@ func Bundle(out string, in Inputs, key ed25519.PrivateKey) error {
 	if key != nil && len(key) != ed25519.PrivateKeySize {
 		return fmt.Errorf("bundle: signing key has %d bytes, want an ed25519 private key of %d", len(key), ed25519.PrivateKeySize)
 	}
-	srcs, err := collect(in)
+	srcs, err := collect(in, out)
 	if err != nil {
 		return fmt.Errorf("bundle: %w", err)
 	}
@@ -81,8 +82,11 @@ func Bundle(out string, in Inputs, key ed25519.PrivateKey) error {
 	return nil
 }
 
-// collect lists the files to bundle, sorted by bundle path.
-func collect(in Inputs) ([]source, error) {
+// collect lists the files to bundle, sorted by bundle path. out is left
+// out of the report directory, with its temporary files: `make certify`
+// writes the bundle into the report directory, and a rerun must not bundle
+// the previous bundle.
+func collect(in Inputs, out string) ([]source, error) {
 	if in.ReportDir == "" {
 		return nil, errors.New("no report directory given")
 	}
@@ -103,11 +107,20 @@ func collect(in Inputs) ([]source, error) {
 	if _, err := os.Stat(filepath.Join(in.ReportDir, reports.JSONFile)); err != nil {
 		return nil, fmt.Errorf("report directory %s: %w", in.ReportDir, err)
 	}
-	err := filepath.WalkDir(in.ReportDir, func(p string, d fs.DirEntry, err error) error {
+	outAbs, err := filepath.Abs(out)
+	if err != nil {
+		return nil, err
+	}
+	isOutput := func(p string) bool {
+		abs, err := filepath.Abs(p)
+		return err == nil && (abs == outAbs || filepath.Dir(abs) == filepath.Dir(outAbs) &&
+			strings.HasPrefix(filepath.Base(abs), "."+filepath.Base(outAbs)+"."))
+	}
+	err = filepath.WalkDir(in.ReportDir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if d.IsDir() {
+		if d.IsDir() || isOutput(p) {
 			return nil
 		}
 		fi, err := os.Stat(p) // follows symlinks: a linked artifact is bundled by content

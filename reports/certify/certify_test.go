@@ -461,3 +461,26 @@ func sha(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }
+
+// TestBundleIntoReportDir: `make certify` writes the bundle into the report
+// directory; a rerun must not bundle the previous bundle or a leftover
+// temporary file.
+func TestBundleIntoReportDir(t *testing.T) {
+	in := testInputs(t)
+	out := filepath.Join(in.ReportDir, "certification.tar.gz")
+	mustWrite(t, filepath.Join(in.ReportDir, ".certification.tar.gz.123"), "crashed run")
+	for range 2 {
+		if err := Bundle(out, in, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := Verify(out, nil)
+	if err != nil || !res.OK() {
+		t.Fatalf("Verify = %+v, %v", res, err)
+	}
+	for _, f := range res.Files {
+		if strings.Contains(f.Path, "certification.tar.gz") {
+			t.Errorf("bundle holds %s", f.Path)
+		}
+	}
+}
