@@ -52,6 +52,8 @@ vet:
 	$(GO) mod tidy -diff
 	$(GO) vet ./...
 	$(GO) vet -tags e2e ./e2e/... ./chaos/...
+	@# Ginkgo checks the spec tree (decorators, labels) only when it builds it.
+	@d=$$(mktemp -d); ARTIFACTS=$$d $(GO) test -count=1 -tags e2e ./e2e -args -ginkgo.dry-run >$$d/out 2>&1 || { cat $$d/out; rm -rf $$d; exit 1; }; rm -rf $$d
 	@fmt=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$fmt" ]; then echo "gofmt needed: $$fmt"; exit 1; fi
 

@@ -30,7 +30,7 @@ var defaultSet = map[string]bool{
 // cluster and the spec asserts its objectives. A health gate before each
 // one makes sure a scenario never starts on a cluster the previous one
 // broke.
-var _ = Describe("Catalog scenario", Ordered, func() {
+var _ = Describe("Catalog scenario", func() {
 	root, err := repo.Root()
 	if err != nil {
 		panic(err) // tree construction: no spec can run without the checkout
