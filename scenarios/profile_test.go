@@ -16,7 +16,7 @@ func TestLoadProfileInvalid(t *testing.T) {
 			`testdata/profiles/budgets.yaml:7:5: spec.scenarios[node-power-los]: unknown scenario "node-power-los": not in the catalog (did you mean "node-power-loss"?)`,
 			`testdata/profiles/budgets.yaml:10:7: spec.scenarios[node-power-loss][reschedule]: scenario node-power-loss has no objective "reschedule"; it has node-unknown, rescheduled, longest-outage, nothing-lost (did you mean "rescheduled"?)`,
 			`testdata/profiles/budgets.yaml:11:20: spec.scenarios[node-power-loss][rescheduled]: invalid duration budget "soon": must be a duration such as "15s": time: invalid duration "soon"`,
-			`testdata/profiles/budgets.yaml:12:21: spec.scenarios[node-power-loss][node-unknown]: budget 20s is looser than the scenario's own <= 10s (catalog/node-power-loss.yaml:`,
+			`testdata/profiles/budgets.yaml:12:21: spec.scenarios[node-power-loss][node-unknown]: budget 20s is looser than the scenario's own <= 11s (catalog/node-power-loss.yaml:`,
 			`testdata/profiles/budgets.yaml:13:23: spec.scenarios[node-power-loss][longest-outage]: must be a scalar value, not a list`,
 			`testdata/profiles/budgets.yaml:15:18: spec.scenarios[rolling-update][available]: budget 99% is looser than the scenario's own >= 99.9% (catalog/rolling-update.yaml:`,
 			`testdata/profiles/budgets.yaml:17:17: spec.scenarios[hpa-scale-out][replicas]: budget 3 is looser than the scenario's own >= 4 (catalog/hpa-scale-out.yaml:`,
@@ -64,7 +64,7 @@ func TestProfileApply(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, o := range sc.Spec.Objectives {
-		want := map[string]Budget{"rescheduled": "12s", "nothing-lost": "0", "node-unknown": "10s"}[o.Name]
+		want := map[string]Budget{"rescheduled": "12s", "nothing-lost": "0", "node-unknown": "11s"}[o.Name]
 		if want != "" && o.Budget != want {
 			t.Errorf("%s: budget %q, want %q", o.Name, o.Budget, want)
 		}
