@@ -16,7 +16,8 @@ import (
 )
 
 // driver performs the faults that are workload actions rather than node
-// or pod faults: device-storm, device-load and rolling-update.
+// or pod faults: device-storm, device-load, rolling-update, and uplink
+// faults at layer proxy (toxics in the gateways' toxiproxy sidecars).
 type driver struct {
 	w  *workload.Workload
 	cs kubernetes.Interface
@@ -36,7 +37,13 @@ func (d *driver) preflight(f scenarios.Fault) (bool, string) {
 		}
 		return true, ""
 	case scenarios.UplinkShape, scenarios.UplinkFlap:
-		return false, "uplink faults at layer proxy need a toxiproxy beside each gateway, which edgeproof does not deploy yet; use layer node"
+		if !d.w.Spec.Gateway || !d.w.Spec.Toxiproxy {
+			return false, "uplink faults at layer proxy act on the gateway's toxiproxy sidecar, and this scenario deploys no gateway"
+		}
+		if _, err := uplinkToxics(f); err != nil {
+			return false, err.Error()
+		}
+		return true, ""
 	}
 	return false, fmt.Sprintf("%s is not a workload action", f.Kind)
 }
@@ -55,9 +62,21 @@ func deployed(s workload.Spec, f scenarios.Fixture) bool {
 	return false
 }
 
-// inject performs f and returns how to undo it.
+// needsNodes reports whether the driver acts on nodes, so that the engine
+// resolves f's target before inject.
+func needsNodes(f scenarios.Fault) bool {
+	return f.Kind == scenarios.UplinkShape || f.Kind == scenarios.UplinkFlap
+}
+
+// inject performs f and returns how to undo it. Faults for which needsNodes
+// is true must be resolved (chaos.Resolver) to node names.
 func (d *driver) inject(ctx context.Context, f scenarios.Fault) (chaos.Recover, error) {
 	switch f.Kind {
+	case scenarios.UplinkShape, scenarios.UplinkFlap:
+		if ok, reason := d.preflight(f); !ok {
+			return nil, &chaos.UnsupportedError{Kind: f.Kind, Backend: "workload", Reason: reason}
+		}
+		return d.injectUplink(ctx, f)
 	case scenarios.DeviceStorm:
 		var spread time.Duration
 		if f.Storm != nil {

@@ -15,6 +15,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -159,7 +160,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, file string, o Options) (r
 	}
 	defer router.Close()
 
-	img, err := buildImages(ctx, o, say)
+	img, err := buildImages(ctx, o, sc.Requirements().Toxiproxy, say)
 	if err != nil {
 		return res, err
 	}
@@ -240,8 +241,18 @@ func Run(ctx context.Context, sc *scenarios.Scenario, file string, o Options) (r
 				}
 				return nil, func(ctx context.Context) error { mon.setFactor(1); return heal(ctx) }, nil
 			}
-			heal, err := drv.inject(ctx, f)
-			return nil, heal, err
+			if !needsNodes(f) {
+				heal, err := drv.inject(ctx, f)
+				return nil, heal, err
+			}
+			// Proxy-layer uplink faults act on the gateways of the
+			// target's nodes, resolved as for node faults.
+			rf, err := resolver.Resolve(ctx, f)
+			if err != nil {
+				return nil, nil, err
+			}
+			heal, err := drv.inject(ctx, rf)
+			return targetNames(rf), heal, err
 		}
 		rf, err := resolver.Resolve(ctx, f)
 		if err != nil {
@@ -328,20 +339,29 @@ func verdictLine(v reports.Verdict) string {
 var built struct {
 	sync.Mutex
 	root   string
+	proxy  bool // the toxiproxy image is among them
 	images images.Built
 	loaded map[string]string // cluster name -> archive loaded
 }
 
-func buildImages(ctx context.Context, o Options, say func(string, ...any)) (workload.Images, error) {
+// buildImages builds the fixture images, and the toxiproxy image when
+// proxy is set, and loads them into the cluster's nodes.
+func buildImages(ctx context.Context, o Options, proxy bool, say func(string, ...any)) (workload.Images, error) {
 	built.Lock()
 	defer built.Unlock()
-	if built.root != o.RepoRoot {
+	if built.root != o.RepoRoot || (proxy && !built.proxy) {
 		say("building fixture images")
-		b, err := images.Build(ctx, o.RepoRoot, images.Fixtures...)
+		names := images.Fixtures
+		if proxy {
+			// Only scenarios with proxy-layer faults pay for the first
+			// toxiproxy build (a module download); later ones keep it.
+			names = append(slices.Clone(names), images.Toxiproxy)
+		}
+		b, err := images.Build(ctx, o.RepoRoot, names...)
 		if err != nil {
 			return workload.Images{}, fmt.Errorf("fixture images: %w", err)
 		}
-		built.root, built.images, built.loaded = o.RepoRoot, b, map[string]string{}
+		built.root, built.proxy, built.images, built.loaded = o.RepoRoot, proxy, b, map[string]string{}
 	}
 	b := built.images
 	if built.loaded[o.Cluster.Name] != b.Archive {
@@ -352,7 +372,7 @@ func buildImages(ctx context.Context, o Options, say func(string, ...any)) (work
 		built.loaded[o.Cluster.Name] = b.Archive
 	}
 	return workload.Images{Broker: b.Refs["edgeproof-broker"], Gateway: b.Refs["edgeproof-gateway"],
-		DeviceSim: b.Refs["edgeproof-devicesim"], Sink: b.Refs["edgeproof-sink"]}, nil
+		DeviceSim: b.Refs["edgeproof-devicesim"], Sink: b.Refs["edgeproof-sink"], Toxiproxy: b.Refs[images.Toxiproxy]}, nil
 }
 
 // preflight asks the workload driver or the chaos backends.
