@@ -10,6 +10,7 @@ import (
 	"github.com/edgeproof/edgeproof/chaos/journal"
 	"github.com/edgeproof/edgeproof/chaos/leak"
 	"github.com/edgeproof/edgeproof/chaos/recovery"
+	"github.com/edgeproof/edgeproof/fixtures/workload"
 	"github.com/edgeproof/edgeproof/internal/progress"
 )
 
@@ -17,7 +18,7 @@ func newRecoverCmd() *cobra.Command {
 	var name string
 	cmd := &cobra.Command{
 		Use:   "recover",
-		Short: "Heal every fault a crashed or killed run left on a cluster (from its journal), then check for leftovers",
+		Short: "Heal every fault a crashed or killed run left on a cluster (from its journal), remove its workload namespaces, then check for leftovers",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if name == "" {
@@ -44,6 +45,22 @@ func newRecoverCmd() *cobra.Command {
 			}
 			if len(results) == 0 {
 				p.Infof("journal of %q has no pending faults", name)
+			}
+			// A killed run also leaves its workload namespace (and the
+			// proxy toxics living in its pods).
+			kc, err := c.Klient()
+			if err != nil {
+				return err
+			}
+			wls, err := workload.Leftovers(ctx, kc)
+			if err != nil {
+				return err
+			}
+			for _, w := range wls {
+				if err := w.Teardown(ctx, c.RemoveDir); err != nil {
+					return err
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), "removed workload namespace", w.Spec.Namespace)
 			}
 			left, err := leak.Check(ctx, c)
 			if err != nil {
