@@ -17,6 +17,7 @@ import (
 	"github.com/edgeproof/edgeproof/internal/progress"
 	"github.com/edgeproof/edgeproof/internal/repo"
 	"github.com/edgeproof/edgeproof/reports"
+	"github.com/edgeproof/edgeproof/reports/fingerprint"
 )
 
 // Suite-wide state, set in SynchronizedBeforeSuite on every process.
@@ -72,6 +73,11 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 	cluster, err = framework.Provider(printer).Get(context.Background(), handle.Name)
 	Expect(err).NotTo(HaveOccurred())
 	environment = framework.Environment(context.Background(), cluster)
+	// The catalog files the specs load, so a report names exactly what ran.
+	files, err := filepath.Glob(filepath.Join(repoRoot, "scenarios", "catalog", "*.yaml"))
+	Expect(err).NotTo(HaveOccurred())
+	environment.ScenarioFiles, err = fingerprint.HashFiles(repoRoot, files...)
+	Expect(err).NotTo(HaveOccurred(), "hashing the scenario files")
 }, NodeTimeout(30*time.Minute))
 
 var _ = ReportAfterSuite("reports", func(r Report) {
