@@ -85,12 +85,12 @@ certify: node-image
 e2e-cleanup: node-image
 	$(GO) test -count=1 -tags e2e ./e2e/cleanup -timeout 30m -v
 
-## e2e-chaos: on a throwaway cluster: inject and heal every native fault (checked from outside), Chaos Mesh CRs against the real CRDs, Ctrl-C of `edgeproof run` during a fault, the IoT workload delivering
+## e2e-chaos: on a throwaway cluster (packages one at a time: they share its nodes): inject and heal every native fault (checked from outside), Chaos Mesh CRs against the real CRDs, Ctrl-C of `edgeproof run` during a fault, the IoT workload delivering
 e2e-chaos: node-image
 	@set -e; name=edgeproof-chaos; \
 	  $(EDGEPROOF) cluster create --name $$name >/dev/null; \
 	  trap '$(EDGEPROOF) cluster delete '$$name EXIT; \
-	  EDGEPROOF_CLUSTER=$$name $(GO) test -v -count=1 -tags e2e ./chaos/... ./engine/... ./fixtures/workload/... -timeout 30m
+	  EDGEPROOF_CLUSTER=$$name $(GO) test -p 1 -v -count=1 -tags e2e ./chaos/... ./engine/... ./fixtures/workload/... -timeout 40m
 
 ## bench: fixture pipeline on loopback at a few sizes, one JSON line each (devices, msgs_per_s, cpu_cores_used, rss_mb, loss, duplicates, p50_ms, p99_ms)
 bench: build
