@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	appsv1client "k8s.io/client-go/kubernetes/typed/apps/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/edgeproof/edgeproof/chaos"
 	"github.com/edgeproof/edgeproof/fixtures/workload"
@@ -32,7 +33,7 @@ func (d *driver) preflight(f scenarios.Fault) (bool, string) {
 		}
 		return true, ""
 	case scenarios.RollingUpdate:
-		if f.Rollout == nil || !deployed(d.w.Spec, f.Rollout.Fixture) {
+		if f.Rollout == nil || !d.w.Spec.Deploys(f.Rollout.Fixture) {
 			return false, "rolling-update names a fixture this scenario does not deploy"
 		}
 		return true, ""
@@ -46,20 +47,6 @@ func (d *driver) preflight(f scenarios.Fault) (bool, string) {
 		return true, ""
 	}
 	return false, fmt.Sprintf("%s is not a workload action", f.Kind)
-}
-
-func deployed(s workload.Spec, f scenarios.Fixture) bool {
-	switch f {
-	case scenarios.FixtureBroker:
-		return s.Broker
-	case scenarios.FixtureGateway:
-		return s.Gateway
-	case scenarios.FixtureDeviceSim:
-		return s.DeviceSim
-	case scenarios.FixtureSink:
-		return s.Sink
-	}
-	return false
 }
 
 // needsNodes reports whether the driver acts on nodes, so that the engine
@@ -200,7 +187,7 @@ func rolledOut(ctx context.Context, apps appsv1client.AppsV1Interface, ns, kind,
 		if err != nil {
 			return false, fmt.Errorf("rollout of %s: %w", name, err)
 		}
-		want := ptrOr(d.Spec.Replicas, 1)
+		want := ptr.Deref(d.Spec.Replicas, 1)
 		return d.Status.ObservedGeneration >= d.Generation && d.Status.UpdatedReplicas == want &&
 			d.Status.Replicas == want && d.Status.AvailableReplicas == want, nil
 	case "daemonset":
@@ -218,13 +205,6 @@ func rolledOut(ctx context.Context, apps appsv1client.AppsV1Interface, ns, kind,
 		}
 		st := s.Status
 		return st.ObservedGeneration >= s.Generation && st.UpdateRevision == st.CurrentRevision &&
-			st.ReadyReplicas == ptrOr(s.Spec.Replicas, 1), nil
+			st.ReadyReplicas == ptr.Deref(s.Spec.Replicas, 1), nil
 	}
-}
-
-func ptrOr(p *int32, d int32) int32 {
-	if p == nil {
-		return d
-	}
-	return *p
 }

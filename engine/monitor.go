@@ -6,9 +6,10 @@ import (
 	"time"
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
+	"github.com/edgeproof/edgeproof/clusters"
 	"github.com/edgeproof/edgeproof/fixtures/workload"
 	"github.com/edgeproof/edgeproof/reports"
 	"github.com/edgeproof/edgeproof/slo"
@@ -202,14 +203,8 @@ func (m *monitor) nodesReady(ctx context.Context) bool {
 	if err != nil {
 		return false
 	}
-	for _, n := range nodes.Items {
-		ok := false
-		for _, c := range n.Status.Conditions {
-			if c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue {
-				ok = true
-			}
-		}
-		if !ok {
+	for i := range nodes.Items {
+		if !clusters.NodeReady(&nodes.Items[i]) {
 			return false
 		}
 	}
@@ -228,7 +223,7 @@ func (m *monitor) sinkReplicas(ctx context.Context) (desired, ready int32) {
 	if err != nil {
 		return 0, 0
 	}
-	desired, ready = ptrOr(st.Spec.Replicas, 1), st.Status.ReadyReplicas
+	desired, ready = ptr.Deref(st.Spec.Replicas, 1), st.Status.ReadyReplicas
 	if m.w.Spec.HPA != nil {
 		var hpa *autoscalingv2.HorizontalPodAutoscaler
 		if hpa, err = cs.AutoscalingV2().HorizontalPodAutoscalers(ns).Get(ctx, workload.Sink, metav1.GetOptions{}); err == nil {

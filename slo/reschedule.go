@@ -20,6 +20,7 @@ import (
 	listersv1 "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 
+	"github.com/edgeproof/edgeproof/clusters"
 	"github.com/edgeproof/edgeproof/reports"
 )
 
@@ -257,7 +258,7 @@ func (p *RescheduleProbe) evaluate(o *occurrence, now time.Time) {
 		if err != nil {
 			continue
 		}
-		if nodeReady(n) {
+		if clusters.NodeReady(n) {
 			ready = append(ready, name)
 		}
 		if !evictionTainted(n) {
@@ -307,15 +308,6 @@ func (p *RescheduleProbe) selected() ([]*corev1.Pod, error) {
 		return nil, fmt.Errorf("list pods in %s: %w", p.ns, err)
 	}
 	return pods, nil
-}
-
-func nodeReady(n *corev1.Node) bool {
-	for _, c := range n.Status.Conditions {
-		if c.Type == corev1.NodeReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false // no Ready condition yet: not ready
 }
 
 func evictionTainted(n *corev1.Node) bool {
