@@ -114,11 +114,8 @@ func Detect(ctx context.Context) Report {
 
 	add(Capability{CapArch, runtime.GOARCH, true, "kind nodes run " + runtime.GOARCH + "; other archs need the qemu provider"})
 
-	if p, err := lookPath("qemu-system-aarch64"); err == nil {
-		add(Capability{CapQEMU, p, true, "arm64 edge nodes (qemu provider) can boot"})
-	} else {
-		add(Capability{CapQEMU, "absent", false, "qemu provider and arm64 scenarios are skipped (apt-get install qemu-system-arm)"})
-	}
+	// One line per qemu provider prerequisite: each names its package.
+	r.Capabilities = append(r.Capabilities, qemuCapabilities()...)
 
 	var u syscall.Utsname
 	if syscall.Uname(&u) == nil {

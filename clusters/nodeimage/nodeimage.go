@@ -153,7 +153,7 @@ func (b *builder) build(ctx context.Context) (Result, error) {
 
 	var rootfs string
 	if err := b.p.Step("debootstrap "+debianSuite+" node rootfs", func() (err error) {
-		rootfs, err = buildRootfs(ctx, b.arch, b.log)
+		rootfs, err = BuildRootfs(ctx, RootfsOptions{Arch: b.arch, Log: b.log})
 		return err
 	}); err != nil {
 		return Result{}, err

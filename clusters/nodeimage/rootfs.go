@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +15,10 @@ import (
 )
 
 // debianSuite is the Debian release node images are made from.
-const debianSuite = "bookworm"
+const debianSuite = DebianSuite
+
+// DebianSuite is the Debian release node rootfs trees are made from.
+const DebianSuite = "bookworm"
 
 // nodePackages is what a kind node needs beyond minbase: systemd as init,
 // Debian's containerd, runc and CNI plugins, and the network tools that
@@ -32,6 +36,12 @@ const EnvMirror = "EDGEPROOF_DEBIAN_MIRROR"
 // debianMirror finds the mirror apt already uses on this host, so that no
 // mirror is written into the code.
 func debianMirror() (string, error) {
+	return DebianMirror()
+}
+
+// DebianMirror returns the Debian mirror for the node suite: $EDGEPROOF_DEBIAN_MIRROR,
+// else the one apt on this host is configured with.
+func DebianMirror() (string, error) {
 	if m := os.Getenv(EnvMirror); m != "" {
 		return m, nil
 	}
@@ -105,21 +115,46 @@ func containsWord(s, w string) bool {
 }
 
 // rootfsKey identifies a debootstrap result; the mirror is left out on
-// purpose, since any mirror of the suite gives the same packages.
-func rootfsKey(arch string) string {
-	return cache.NewHasher().String("suite", debianSuite).String("arch", arch).
-		String("variant", "minbase").String("pkg", nodePackages...).Sum(16)
+// purpose, since any mirror of the suite gives the same packages. Extra
+// packages enter the key only when there are some, so the kind node
+// rootfs keeps the key it always had.
+func rootfsKey(arch string, extra []string) string {
+	h := cache.NewHasher().String("suite", debianSuite).String("arch", arch).
+		String("variant", "minbase").String("pkg", nodePackages...)
+	if len(extra) > 0 {
+		h.String("extra", extra...)
+	}
+	return h.Sum(16)
 }
 
-// buildRootfs debootstraps a node rootfs into the cache, once per key. It
-// works in a scratch folder and renames at the end, so an interrupted run
-// never leaves a half-made rootfs that a later run would trust.
-func buildRootfs(ctx context.Context, arch string, log interface{ Write([]byte) (int, error) }) (string, error) {
+// RootfsOptions tune BuildRootfs.
+type RootfsOptions struct {
+	// Arch is the Debian/Go architecture (amd64, arm64). A foreign one
+	// needs qemu-user registered with binfmt_misc.
+	Arch string
+	// Extra packages beyond the kind node's.
+	Extra []string
+	// Log receives debootstrap's output (may be nil).
+	Log io.Writer
+	// LowPriority runs debootstrap niced.
+	LowPriority bool
+}
+
+// RootfsKey is the cache key of the rootfs BuildRootfs makes for opts.
+func RootfsKey(opts RootfsOptions) string { return rootfsKey(opts.Arch, opts.Extra) }
+
+// BuildRootfs debootstraps a node rootfs (the kind node's packages plus
+// opts.Extra) into the cache, once per key, and returns its path. Callers
+// must treat it as read-only: it is shared by every build with that key.
+// It works in a scratch folder and renames at the end, so an interrupted
+// run never leaves a half-made rootfs that a later run would trust.
+func BuildRootfs(ctx context.Context, opts RootfsOptions) (string, error) {
+	arch, log := opts.Arch, opts.Log
 	root, err := cache.Dir("rootfs")
 	if err != nil {
 		return "", err
 	}
-	dst := filepath.Join(root, debianSuite+"-"+arch+"-"+rootfsKey(arch))
+	dst := filepath.Join(root, debianSuite+"-"+arch+"-"+rootfsKey(arch, opts.Extra))
 	if _, err := os.Stat(filepath.Join(dst, "etc", "debian_version")); err == nil {
 		return dst, nil
 	}
@@ -146,8 +181,9 @@ func buildRootfs(ctx context.Context, arch string, log interface{ Write([]byte) 
 	if err := os.RemoveAll(tmp); err != nil {
 		return "", fmt.Errorf("clearing %s: %w", tmp, err)
 	}
+	pkgs := append(append([]string(nil), nodePackages...), opts.Extra...)
 	cmd := command.New("debootstrap", "--variant=minbase", "--arch="+arch,
-		"--include="+strings.Join(nodePackages, ","), debianSuite, tmp, mirror)
+		"--include="+strings.Join(pkgs, ","), debianSuite, tmp, mirror).LowPriority(opts.LowPriority)
 	if log != nil {
 		cmd.Tee(log)
 	}

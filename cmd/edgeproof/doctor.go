@@ -11,7 +11,7 @@ func newDoctorCmd() *cobra.Command {
 	var fix bool
 	cmd := &cobra.Command{
 		Use:   "doctor",
-		Short: "Show what this host can do; --fix prepares it (Docker engine, runtime wrapper, /lib/modules)",
+		Short: "Show what this host can do; --fix prepares it (Docker engine, runtime wrapper, /lib/modules, QEMU arm64 tools)",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			p := progress.New(cmd.ErrOrStderr())
@@ -21,6 +21,11 @@ func newDoctorCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
+				qemuChanges, err := host.PrepareQEMU(ctx, p)
+				if err != nil {
+					return err
+				}
+				changes = append(changes, qemuChanges...)
 				if len(changes) == 0 {
 					p.Infof("  host already prepared: nothing changed")
 				}

@@ -20,6 +20,7 @@ type Cmd struct {
 	env   []string
 	stdin io.Reader
 	out   io.Writer
+	nice  bool
 }
 
 // New returns a command that runs name with args.
@@ -39,6 +40,11 @@ func (c *Cmd) Stdin(r io.Reader) *Cmd { c.stdin = r; return c }
 // Tee also copies the command's combined output to w while it runs (for
 // progress on long steps).
 func (c *Cmd) Tee(w io.Writer) *Cmd { c.out = w; return c }
+
+// LowPriority runs the command, when on is true, under `nice -n 19` and
+// (where present) `ionice -c3`, so heavy build steps yield the CPU and disk
+// to whatever else runs on the machine (e.g. a cluster being measured).
+func (c *Cmd) LowPriority(on bool) *Cmd { c.nice = on; return c }
 
 // String renders the command line.
 func (c *Cmd) String() string {
@@ -77,7 +83,11 @@ func (c *Cmd) Run(ctx context.Context) error {
 }
 
 func (c *Cmd) build(ctx context.Context) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, c.name, c.args...)
+	name, args := c.name, c.args
+	if c.nice {
+		name, args = LowPriorityArgv(name, args)
+	}
+	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = c.dir
 	if len(c.env) > 0 {
 		cmd.Env = append(cmd.Environ(), c.env...)
@@ -111,4 +121,19 @@ func tail(s string) string {
 		s = "..." + s[len(s)-max:]
 	}
 	return s
+}
+
+// LowPriorityArgv prefixes a command line with nice and, when installed,
+// ionice's idle class, for processes started without Cmd (long-running
+// ones); a missing nice leaves the command as it is. Both exec the
+// command in place, so its PID is the one started.
+func LowPriorityArgv(name string, args []string) (string, []string) {
+	argv := append([]string{name}, args...)
+	if _, err := exec.LookPath("ionice"); err == nil {
+		argv = append([]string{"ionice", "-c3"}, argv...)
+	}
+	if _, err := exec.LookPath("nice"); err == nil {
+		argv = append([]string{"nice", "-n", "19"}, argv...)
+	}
+	return argv[0], argv[1:]
 }

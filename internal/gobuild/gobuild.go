@@ -61,6 +61,8 @@ type Builder struct {
 	RepoRoot string
 	// Log receives the go command's output on long steps (may be nil).
 	Log interface{ Write([]byte) (int, error) }
+	// LowPriority runs the go command niced (see command.Cmd.LowPriority).
+	LowPriority bool
 }
 
 func (p Program) arch() string {
@@ -112,7 +114,7 @@ func (b *Builder) goBuild(ctx context.Context, dir string, prog Program, out str
 	ld := strings.Join(append([]string{"-s", "-w"}, prog.LDFlags...), " ")
 	tmp := out + ".tmp"
 	cmd := command.New("go", "build", "-trimpath", "-ldflags", ld, "-o", tmp, prog.Package).Dir(dir).
-		Env("CGO_ENABLED=0", "GOOS=linux", "GOARCH="+prog.arch(), "GOWORK=off", "GOFLAGS=-mod=mod -buildvcs=false")
+		Env("CGO_ENABLED=0", "GOOS=linux", "GOARCH="+prog.arch(), "GOWORK=off", "GOFLAGS=-mod=mod -buildvcs=false").LowPriority(b.LowPriority)
 	if b.Log != nil {
 		cmd.Tee(b.Log)
 	}
@@ -173,7 +175,7 @@ func (b *Builder) prepareModule(ctx context.Context, m Module) (string, error) {
 			return "", fmt.Errorf("writing module %s: %w", m.Name, err)
 		}
 	}
-	cmd := command.New("go", "mod", "tidy").Dir(dir).Env("GOWORK=off", "GOFLAGS=-mod=mod")
+	cmd := command.New("go", "mod", "tidy").Dir(dir).Env("GOWORK=off", "GOFLAGS=-mod=mod").LowPriority(b.LowPriority)
 	if b.Log != nil {
 		cmd.Tee(b.Log)
 	}
