@@ -16,7 +16,7 @@ CERTIFY_PROFILE ?= $(CURDIR)/scenarios/profiles/certify.yaml
 CERTIFY_DIR ?= $(ARTIFACTS)/certify
 CERTIFY_KEY ?=
 
-.PHONY: all bench e2e-chaos browser build prepare node-image cluster cluster-delete unit vet e2e e2e-smoke e2e-nightly e2e-cleanup certify test clean
+.PHONY: all bench e2e-chaos browser build prepare node-image qemu-disk e2e-qemu-boot cluster cluster-delete unit vet e2e e2e-smoke e2e-nightly e2e-cleanup certify test clean
 
 all: build
 
@@ -31,6 +31,14 @@ prepare: build
 ## node-image: build the kind node image offline (cold ~15 min, warm seconds)
 node-image: prepare
 	$(EDGEPROOF) node-image build --kubernetes $(KUBERNETES)
+
+## qemu-disk: build the arm64 QEMU node disk into ~/.cache/edgeproof/qemu (root; cold ~1 h niced, warm seconds)
+qemu-disk: prepare
+	$(EDGEPROOF) qemu disk build --kubernetes $(KUBERNETES)
+
+## e2e-qemu-boot: build (or reuse) the arm64 node disk and boot one VM from it until its self-test passes; joins no cluster
+e2e-qemu-boot:
+	$(GO) test -v -count=1 -tags e2e ./clusters/qemu -run TestDiskBoots -timeout 3h
 
 ## cluster: create the default edge cluster (clusters/configs/edge.yaml) and keep it
 cluster: node-image
@@ -51,7 +59,7 @@ browser:
 vet:
 	$(GO) mod tidy -diff
 	$(GO) vet ./...
-	$(GO) vet -tags e2e ./e2e/... ./chaos/... ./engine/... ./fixtures/workload/...
+	$(GO) vet -tags e2e ./e2e/... ./chaos/... ./engine/... ./fixtures/workload/... ./clusters/qemu/...
 	@# Ginkgo checks the spec tree (decorators, labels) only when it builds it.
 	@d=$$(mktemp -d); ARTIFACTS=$$d $(GO) test -count=1 -tags e2e ./e2e -args -ginkgo.dry-run >$$d/out 2>&1 || { cat $$d/out; rm -rf $$d; exit 1; }; rm -rf $$d
 	@fmt=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -49,7 +50,11 @@ func (b *builder) buildImages(ctx context.Context, rootfs string, bins k8sBinari
 		if err := oci.WriteArchive(archive, map[string]v1.Image{bins.PauseImage: pause, bins.KubeProxyImage: proxy}); err != nil {
 			return err
 		}
-		if err := preload(ctx, archive, filepath.Join(tmp, "containerd"), []string{bins.PauseImage, bins.KubeProxyImage}); err != nil {
+		root := filepath.Join(tmp, "containerd")
+		if err := preload(ctx, archive, root, []string{bins.PauseImage, bins.KubeProxyImage}); err != nil {
+			return err
+		}
+		if err := keepOnly(root, preloadKeep); err != nil {
 			return err
 		}
 		return os.Remove(archive)
@@ -136,6 +141,27 @@ func preload(ctx context.Context, archive, root string, refs []string) error {
 	for _, ref := range refs {
 		if err := ctr("images", "label", ref, "io.cri-containerd.pinned=pinned").Run(ctx); err != nil {
 			return fmt.Errorf("pinning %s: %w", ref, err)
+		}
+	}
+	return nil
+}
+
+// preloadKeep is what the guest's containerd needs of the preload: the
+// content store and the metadata that names the images. The rest (empty
+// snapshotter dirs, the host instance's introspection UUID) is its own.
+var preloadKeep = []string{"io.containerd.content.v1.content", "io.containerd.metadata.v1.bolt"}
+
+// keepOnly removes every entry of dir not named in keep.
+func keepOnly(dir string, keep []string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("tidying %s: %w", dir, err)
+	}
+	for _, e := range entries {
+		if !slices.Contains(keep, e.Name()) {
+			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+				return fmt.Errorf("tidying %s: %w", dir, err)
+			}
 		}
 	}
 	return nil
