@@ -123,10 +123,9 @@ func (b *builder) build(ctx context.Context) (*Disk, error) {
 	rootfsOpts := nodeimage.RootfsOptions{Arch: Arch, Extra: rootfsExtra, Log: b.log, LowPriority: b.LowPriority}
 	rootfsKey := nodeimage.RootfsKey(rootfsOpts)
 	var rootfs string
+	// BuildRootfs returns a cached tree at once and asks for root only
+	// when it has to debootstrap.
 	if err := b.p.Step("debootstrap "+nodeimage.DebianSuite+" "+Arch+" rootfs", func() (err error) {
-		if err := needRoot("debootstrap"); err != nil {
-			return err
-		}
 		rootfs, err = nodeimage.BuildRootfs(ctx, rootfsOpts)
 		return err
 	}); err != nil {

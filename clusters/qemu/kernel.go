@@ -122,6 +122,16 @@ func (b *builder) makeInitramfs(ctx context.Context, rootfs, unpacked, release, 
 	if err := command.New("cp", "-a", src, filepath.Join(modules, release)).Run(ctx); err != nil {
 		return "", fmt.Errorf("adding kernel modules: %w", err)
 	}
+	// mkinitramfs reads the kernel's config to check it can unpack the
+	// chosen compression.
+	bootDir := filepath.Join(work, "boot")
+	if err := os.MkdirAll(bootDir, 0o755); err != nil {
+		return "", err
+	}
+	config := "config-" + release
+	if err := command.New("cp", filepath.Join(unpacked, "boot", config), filepath.Join(bootDir, config)).Run(ctx); err != nil {
+		return "", fmt.Errorf("adding the kernel config: %w", err)
+	}
 	conf := filepath.Join(work, "etc", "edgeproof-initramfs")
 	if err := os.MkdirAll(conf, 0o755); err != nil {
 		return "", err

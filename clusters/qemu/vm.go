@@ -121,7 +121,9 @@ func (c VMConfig) Args() []string {
 		"-drive", "file=" + c.overlayPath() + ",if=none,id=disk0,format=qcow2",
 		"-device", "virtio-blk-pci,drive=disk0",
 		"-netdev", netdev,
-		"-device", "virtio-net-pci,netdev=net0,id=nic0,mac=" + c.MAC,
+		// romfile= : no PXE option ROM; the VM boots with -kernel, and
+		// the ROM files come only with a recommended package.
+		"-device", "virtio-net-pci,netdev=net0,id=nic0,romfile=,mac=" + c.MAC,
 		"-fw_cfg", "name=" + FwCfgName + ",file=" + c.envPath(),
 		"-chardev", "socket,id=console0,path=" + c.consolePath() + ",server=on,wait=off,logfile=" + c.SerialLog,
 		"-serial", "chardev:console0",
