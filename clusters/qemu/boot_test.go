@@ -23,8 +23,9 @@ const bootTimeout = 10 * time.Minute
 
 // TestDiskBoots builds (or reuses) the arm64 node disk, boots one VM from
 // an overlay of it with user-mode networking, waits for the first-boot
-// self-test to pass, checks QMP, powers the VM off and removes it. It
-// joins no cluster and touches no Docker object.
+// self-test to pass, checks QMP, powers the VM off (a power loss), boots
+// it again from the same overlay and removes it. It joins no cluster and
+// touches no Docker object.
 func TestDiskBoots(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("building the arm64 node disk needs root")
@@ -60,16 +61,18 @@ func TestDiskBoots(t *testing.T) {
 		t.Fatal(err)
 	}
 	const name = "edgeproof-boot-test"
-	vm, err := StartVM(ctx, VMConfig{
+	cfg := VMConfig{
 		Name: name, Disk: d, RunDir: runDir, SerialLog: filepath.Join(logDir, name+"-serial.log"),
 		Env:         map[string]string{EnvNodeName: "edge-arm64-boot"},
 		LowPriority: true,
-	})
+	}
+	vm, err := StartVM(ctx, cfg)
 	if err != nil {
 		os.RemoveAll(runDir)
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
+		// vm is the latest start: the power-cycle step replaces it.
 		if err := vm.Remove(context.Background()); err != nil {
 			t.Error(err)
 		}
@@ -116,4 +119,19 @@ func TestDiskBoots(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("QMP quit: QEMU gone in %s", time.Since(off).Round(10*time.Millisecond))
+
+	// Power loss and restart from the same overlay: the disk must come
+	// back (fsck in the initramfs) and the self-test pass again.
+	vm, err = StartVM(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line, err = vm.WaitReady(ctx, bootTimeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("restart after power loss, start to %s: %s (%s)", MarkerReady, time.Since(vm.Started).Round(100*time.Millisecond), line)
+	if err := vm.PowerOff(ctx); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -22,7 +22,10 @@ var initramfsModules = []string{"virtio_pci", "virtio_blk"}
 
 // initramfsConf keeps the initramfs small and quick to build under
 // qemu-user: only the listed modules, and gzip (zstd is slow emulated).
-const initramfsConf = "MODULES=list\nBUSYBOX=auto\nCOMPRESS=gzip\n"
+// FSTYPE names the root filesystem, which mkinitramfs cannot probe in a
+// chroot; with it fsck.ext4 goes into the initramfs and checks the root
+// filesystem before it is mounted: a VM's disk must survive power loss.
+const initramfsConf = "MODULES=list\nBUSYBOX=auto\nCOMPRESS=gzip\nFSTYPE=ext4\n"
 
 // kernelInfo is kernel.json in the kernel stage.
 type kernelInfo struct {
