@@ -36,12 +36,6 @@ const EnvMirror = "EDGEPROOF_DEBIAN_MIRROR"
 // debianMirror finds the mirror apt already uses on this host, so that no
 // mirror is written into the code.
 func debianMirror() (string, error) {
-	return DebianMirror()
-}
-
-// DebianMirror returns the Debian mirror for the node suite: $EDGEPROOF_DEBIAN_MIRROR,
-// else the one apt on this host is configured with.
-func DebianMirror() (string, error) {
 	if m := os.Getenv(EnvMirror); m != "" {
 		return m, nil
 	}

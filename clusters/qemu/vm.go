@@ -166,8 +166,9 @@ func StartVM(ctx context.Context, cfg VMConfig) (*VM, error) {
 	if err := os.WriteFile(cfg.envPath(), env, 0o600); err != nil {
 		return nil, fmt.Errorf("VM %s: writing its env: %w", cfg.Name, err)
 	}
-	// A console log of an earlier run would satisfy the boot wait.
-	if err := os.Remove(cfg.SerialLog); err != nil && !errors.Is(err, os.ErrNotExist) {
+	// A console log of an earlier run would satisfy the boot wait; it is
+	// kept as .prev, since a restart is often about what happened before.
+	if err := os.Rename(cfg.SerialLog, cfg.SerialLog+".prev"); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("VM %s: %w", cfg.Name, err)
 	}
 	out, err := os.Create(cfg.outPath())
