@@ -33,7 +33,8 @@ node-image: prepare
 	$(EDGEPROOF) node-image build --kubernetes $(KUBERNETES)
 
 ## qemu-disk: build the arm64 QEMU node disk into ~/.cache/edgeproof/qemu (root; cold ~1 h niced, warm seconds)
-qemu-disk: prepare
+qemu-disk: build
+	$(EDGEPROOF) doctor --fix --qemu
 	$(EDGEPROOF) qemu disk build --kubernetes $(KUBERNETES)
 
 ## e2e-qemu-boot: build (or reuse) the arm64 node disk and boot one VM from it until its self-test passes; joins no cluster

@@ -8,10 +8,10 @@ import (
 )
 
 func newDoctorCmd() *cobra.Command {
-	var fix bool
+	var fix, qemu bool
 	cmd := &cobra.Command{
 		Use:   "doctor",
-		Short: "Show what this host can do; --fix prepares it (Docker engine, runtime wrapper, /lib/modules, QEMU arm64 tools)",
+		Short: "Show what this host can do; --fix prepares it (Docker engine, runtime wrapper, /lib/modules; with --qemu also the QEMU arm64 tools)",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			p := progress.New(cmd.ErrOrStderr())
@@ -21,11 +21,15 @@ func newDoctorCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				qemuChanges, err := host.PrepareQEMU(ctx, p)
-				if err != nil {
-					return err
+				// Only QEMU work needs the arm64 tools: kind clusters alone
+				// should not wait for five minutes of apt.
+				if qemu {
+					qemuChanges, err := host.PrepareQEMU(ctx, p)
+					if err != nil {
+						return err
+					}
+					changes = append(changes, qemuChanges...)
 				}
-				changes = append(changes, qemuChanges...)
 				if len(changes) == 0 {
 					p.Infof("  host already prepared: nothing changed")
 				}
@@ -35,5 +39,6 @@ func newDoctorCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&fix, "fix", false, "install and start what is missing (Debian, root)")
+	cmd.Flags().BoolVar(&qemu, "qemu", false, "with --fix, also install the QEMU arm64 tools (qemu-system-arm, qemu-utils, qemu-user-static, binfmt-support, debootstrap)")
 	return cmd
 }
