@@ -54,7 +54,7 @@ func drain(ctx context.Context, w *workload.Workload, m *monitor, timeout time.D
 // measure turns what the run observed into the measurements objectives are
 // judged on.
 func measure(ctx context.Context, sc *scenarios.Scenario, w *workload.Workload, mon *monitor, probe *slo.RescheduleProbe,
-	played []Occurrence, t0 time.Time, base *accounting.Histogram) (slo.Measurements, error) {
+	played []Occurrence, t0 time.Time, base *accounting.Histogram, say func(string, ...any)) (slo.Measurements, error) {
 	dev, _, _, rep, steady := mon.snapshot()
 	m := slo.Measurements{Faults: map[string][]slo.Result{}}
 	av := slo.MeasureAvailability(dev, slo.Window{Start: t0, End: t0.Add(sc.Spec.Duration.Std())}, availabilityGrace)
@@ -75,6 +75,15 @@ func measure(ctx context.Context, sc *scenarios.Scenario, w *workload.Workload, 
 	}
 	sc2 := slo.MeasureScaling(rep, step)
 	m.Run.Scaling = &sc2
+	dup, stale := slo.Unknown("not checked: no objective asked"), slo.Unknown("not checked: no objective asked")
+	if needsConsistency(sc.Spec.Objectives) {
+		c, err := consistency(ctx, w, say)
+		if err != nil {
+			dup, stale = slo.Unknown("consistency check failed: %v", err), slo.Unknown("consistency check failed: %v", err)
+		} else {
+			dup, stale = slo.Count(c.DuplicatePods), slo.Count(c.StaleEndpoints)
+		}
+	}
 
 	for _, o := range played {
 		r := slo.Result{}
@@ -82,8 +91,10 @@ func measure(ctx context.Context, sc *scenarios.Scenario, w *workload.Workload, 
 		a := slo.MeasureAvailability(dev, win, availabilityGrace)
 		r.Availability = &a
 		rec := slo.Recovery{
-			Total:   slo.MeasureRecovery(o.End, steady, recoverySamples),
-			CatchUp: slo.MeasureDrain(o.End, mon.queue.Points(), normalBacklog(w.Spec)),
+			Total:          slo.MeasureRecovery(o.End, steady, recoverySamples),
+			CatchUp:        slo.MeasureDrain(o.End, mon.queue.Points(), normalBacklog(w.Spec)),
+			DuplicatePods:  dup,
+			StaleEndpoints: stale,
 		}
 		r.Recovery = &rec
 		if rs := probe.Results(o.Fault); o.Index < len(rs) {

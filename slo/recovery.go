@@ -21,6 +21,9 @@ type Recovery struct {
 	// CatchUp is the time from the fault's end until the backlog reached the
 	// sink, in seconds (MeasureCatchUp).
 	CatchUp Value
+	// DuplicatePods and StaleEndpoints come from CheckConsistency on the
+	// state at the end of the run, after every fault healed.
+	DuplicatePods, StaleEndpoints Value
 }
 
 // MeasureRecovery is the time from faultEnd to the first steady sample at or
