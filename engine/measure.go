@@ -85,13 +85,14 @@ func measure(ctx context.Context, sc *scenarios.Scenario, w *workload.Workload, 
 		}
 	}
 
+	runEnd := t0.Add(sc.Spec.Duration.Std())
 	for _, o := range played {
 		r := slo.Result{}
 		win := slo.Window{Start: o.Start, End: o.End}
 		a := slo.MeasureAvailability(dev, win, availabilityGrace)
 		r.Availability = &a
 		rec := slo.Recovery{
-			Total:          slo.MeasureRecovery(o.End, steady, recoverySamples),
+			Total:          slo.MeasureRecovery(o.End, nextStart(played, o.End, runEnd), steady, recoverySamples),
 			CatchUp:        slo.MeasureDrain(o.End, mon.queue.Points(), normalBacklog(w.Spec)),
 			DuplicatePods:  dup,
 			StaleEndpoints: stale,
@@ -184,4 +185,17 @@ func quantile(h *accounting.Histogram, q float64) time.Duration {
 		return 0
 	}
 	return time.Duration(h.Quantile(q)) // nanoseconds
+}
+
+// nextStart is the start of the first occurrence that begins after t, or
+// runEnd when none does: a recovery must be complete by then, since what
+// follows is the next fault's harm.
+func nextStart(played []Occurrence, t, runEnd time.Time) time.Time {
+	next := runEnd
+	for _, o := range played {
+		if o.Start.After(t) && o.Start.Before(next) {
+			next = o.Start
+		}
+	}
+	return next
 }
