@@ -89,8 +89,8 @@ func TestCheckConsistency(t *testing.T) {
 			s.Pods = append(s.Pods, p)
 		}},
 		"statefulset over its replicas": {change: func(s *State) { s.StatefulSets[0].Spec.Replicas = ptr.To[int32](1) }, dup: 1},
-		"endpoint of a deleted pod": {change: func(s *State) { s.Pods = s.Pods[1:] }, stale: 1, findingSubstr: "pod is gone"},
-		"endpoint of a replaced pod": {change: func(s *State) { s.Pods[0].UID = "new" }, stale: 1, findingSubstr: "replaced"},
+		"endpoint of a deleted pod":     {change: func(s *State) { s.Pods = s.Pods[1:] }, stale: 1, findingSubstr: "pod is gone"},
+		"endpoint of a replaced pod":    {change: func(s *State) { s.Pods[0].UID = "new" }, stale: 1, findingSubstr: "replaced"},
 		"endpoint with an old IP": {change: func(s *State) {
 			s.Pods[1].Status.PodIP, s.Pods[1].Status.PodIPs = "10.0.2.6", []corev1.PodIP{{IP: "10.0.2.6"}}
 		}, stale: 1, findingSubstr: "pod IP is 10.0.2.6"},
