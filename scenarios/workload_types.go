@@ -46,6 +46,11 @@ type SinkSpec struct {
 	Replicas *int32 `json:"replicas,omitempty"`
 	// HPA, when set, autoscales the sink on CPU.
 	HPA *HPASpec `json:"hpa,omitempty"`
+	// WorkPerMessage is CPU time each sink pod spends per message, standing
+	// in for real processing so that CPU use follows the message rate; an
+	// HPA scenario sets it so the base load sits at a known share of the
+	// pods' CPU request (100m). Defaults to none.
+	WorkPerMessage Duration `json:"workPerMessage,omitempty"`
 }
 
 // HPASpec is a CPU-based HorizontalPodAutoscaler, named as in
