@@ -49,8 +49,11 @@ type SinkSpec struct {
 	// WorkPerMessage is CPU time each sink pod spends per message, standing
 	// in for real processing so that CPU use follows the message rate; an
 	// HPA scenario sets it so the base load sits at a known share of the
-	// pods' CPU request (100m). Defaults to none.
+	// pods' CPU request. Defaults to none.
 	WorkPerMessage Duration `json:"workPerMessage,omitempty"`
+	// CPURequest is each sink pod's CPU request, a Kubernetes quantity such
+	// as "100m" (the default); an HPA's utilization is relative to it.
+	CPURequest string `json:"cpuRequest,omitempty"`
 }
 
 // HPASpec is a CPU-based HorizontalPodAutoscaler, named as in
