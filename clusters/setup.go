@@ -80,7 +80,10 @@ func setup(ctx context.Context, c *Cluster, t *Topology, logf func(string, ...an
 		return err
 	}
 	logf("waiting for nodes and kube-system pods to be Ready")
-	return WaitReady(ctx, cs, ReadyTimeout)
+	if err := WaitReady(ctx, cs, ReadyTimeout); err != nil {
+		return err
+	}
+	return ensureMetricsAPI(ctx, c, cs, logf)
 }
 
 // WaitReady waits until every node is Ready and every kube-system pod is

@@ -282,7 +282,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, file string, o Options) (r
 		say("drain: %v", err)
 	}
 	stopMonitor()
-	m, err := measure(ctx, sc, w, mon, probe, res.Played, t0, base)
+	m, err := measure(ctx, sc, w, mon, probe, res.Played, t0, base, say)
 	if err != nil {
 		return res, err
 	}

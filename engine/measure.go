@@ -54,7 +54,7 @@ func drain(ctx context.Context, w *workload.Workload, m *monitor, timeout time.D
 // measure turns what the run observed into the measurements objectives are
 // judged on.
 func measure(ctx context.Context, sc *scenarios.Scenario, w *workload.Workload, mon *monitor, probe *slo.RescheduleProbe,
-	played []Occurrence, t0 time.Time, base *accounting.Histogram) (slo.Measurements, error) {
+	played []Occurrence, t0 time.Time, base *accounting.Histogram, say func(string, ...any)) (slo.Measurements, error) {
 	dev, _, _, rep, steady := mon.snapshot()
 	m := slo.Measurements{Faults: map[string][]slo.Result{}}
 	av := slo.MeasureAvailability(dev, slo.Window{Start: t0, End: t0.Add(sc.Spec.Duration.Std())}, availabilityGrace)
@@ -75,15 +75,27 @@ func measure(ctx context.Context, sc *scenarios.Scenario, w *workload.Workload, 
 	}
 	sc2 := slo.MeasureScaling(rep, step)
 	m.Run.Scaling = &sc2
+	dup, stale := slo.Unknown("not checked: no objective asked"), slo.Unknown("not checked: no objective asked")
+	if needsConsistency(sc.Spec.Objectives) {
+		c, err := consistency(ctx, w, say)
+		if err != nil {
+			dup, stale = slo.Unknown("consistency check failed: %v", err), slo.Unknown("consistency check failed: %v", err)
+		} else {
+			dup, stale = slo.Count(c.DuplicatePods), slo.Count(c.StaleEndpoints)
+		}
+	}
 
+	runEnd := t0.Add(sc.Spec.Duration.Std())
 	for _, o := range played {
 		r := slo.Result{}
 		win := slo.Window{Start: o.Start, End: o.End}
 		a := slo.MeasureAvailability(dev, win, availabilityGrace)
 		r.Availability = &a
 		rec := slo.Recovery{
-			Total:   slo.MeasureRecovery(o.End, steady, recoverySamples),
-			CatchUp: slo.MeasureDrain(o.End, mon.queue.Points(), normalBacklog(w.Spec)),
+			Total:          slo.MeasureRecovery(o.End, nextStart(played, o.End, runEnd), steady, recoverySamples),
+			CatchUp:        slo.MeasureDrain(o.End, mon.queue.Points(), normalBacklog(w.Spec)),
+			DuplicatePods:  dup,
+			StaleEndpoints: stale,
 		}
 		r.Recovery = &rec
 		if rs := probe.Results(o.Fault); o.Index < len(rs) {
@@ -173,4 +185,17 @@ func quantile(h *accounting.Histogram, q float64) time.Duration {
 		return 0
 	}
 	return time.Duration(h.Quantile(q)) // nanoseconds
+}
+
+// nextStart is the start of the first occurrence that begins after t, or
+// runEnd when none does: a recovery must be complete by then, since what
+// follows is the next fault's harm.
+func nextStart(played []Occurrence, t, runEnd time.Time) time.Time {
+	next := runEnd
+	for _, o := range played {
+		if o.Start.After(t) && o.Start.Before(next) {
+			next = o.Start
+		}
+	}
+	return next
 }

@@ -39,7 +39,7 @@ type monitor struct {
 	replicas  []slo.ReplicaSample
 	steady    []slo.SteadySample
 
-	queue, availability, latency, lost, ready *slo.Recorder
+	queue, availability, latency, lost, ready, steadyRec *slo.Recorder
 }
 
 func newMonitor(w *workload.Workload, period time.Duration) *monitor {
@@ -49,8 +49,9 @@ func newMonitor(w *workload.Workload, period time.Duration) *monitor {
 		queue:        slo.NewRecorder("gateway queue depth", "messages"),
 		availability: slo.NewRecorder("acknowledged per second", "msg/s"),
 		latency:      slo.NewRecorder("sink p99 latency", "ms"),
-		lost:         slo.NewRecorder("sink missing or lost", "messages"),
+		lost:         slo.NewRecorder("acknowledged, not yet at the sink", "messages"),
 		ready:        slo.NewRecorder("sink replicas ready", "pods"),
+		steadyRec:    slo.NewRecorder("steady (1) or not (0)", "state"),
 	}
 }
 
@@ -121,11 +122,9 @@ func (m *monitor) sample(ctx context.Context) {
 	for _, s := range sims {
 		connected += s.Connected
 	}
-	var missing float64
 	var p99 float64
 	for pod, s := range sums {
 		m.sinkLast[pod] = s.received
-		missing += s.missing
 		p99 = max(p99, s.p99ms)
 	}
 	var received uint64
@@ -148,15 +147,20 @@ func (m *monitor) sample(ctx context.Context) {
 	m.replicas = append(m.replicas, slo.ReplicaSample{T: now, Desired: desired, Ready: readyRep})
 	m.queue.Add(now, float64(depth))
 	m.latency.Add(now, p99)
-	m.lost.Add(now, missing)
+	// Acknowledged to devices but not yet received: the backlog in
+	// gateways and the broker, and what is lost if it never arrives. (Each
+	// sink replica's own "missing" count is meaningless under a shared
+	// subscription, where the other replicas hold the gaps.)
+	m.lost.Add(now, float64(ds.Acknowledged)-float64(min(received, ds.Acknowledged)))
 	m.ready.Add(now, float64(readyRep))
 
 	// Steady: every node Ready, every fixture Ready, every device
 	// connected, and the sink taking in at least half the publish rate
 	// over the last five seconds.
 	flowing := m.flowing(now, received)
-	m.steady = append(m.steady, slo.SteadySample{T: now,
-		Steady: nodesOK && fixturesOK && (m.devices == 0 || connected >= int64(m.devices)) && flowing})
+	steady := nodesOK && fixturesOK && (m.devices == 0 || connected >= int64(m.devices)) && flowing
+	m.steady = append(m.steady, slo.SteadySample{T: now, Steady: steady})
+	m.steadyRec.Add(now, map[bool]float64{false: 0, true: 1}[steady])
 }
 
 // flowing reports whether the sink received at least half of what the
@@ -182,7 +186,6 @@ func (m *monitor) flowing(now time.Time, received uint64) bool {
 
 type sinkSummary struct {
 	received uint64
-	missing  float64
 	p99ms    float64
 }
 
@@ -193,7 +196,7 @@ func (m *monitor) sinkSummaries(ctx context.Context) map[string]sinkSummary {
 	sums, _ := m.w.SinkSummaries(ctx)
 	out := map[string]sinkSummary{}
 	for pod, s := range sums {
-		out[pod] = sinkSummary{received: s.Totals.Received, missing: float64(s.Totals.Missing + s.Totals.Lost), p99ms: s.Latency.P99}
+		out[pod] = sinkSummary{received: s.Totals.Received, p99ms: s.Latency.P99}
 	}
 	return out
 }
@@ -244,7 +247,7 @@ func (m *monitor) snapshot() (dev []slo.DeviceSample, recv, acked []slo.CountSam
 
 // series returns the charts for the report.
 func (m *monitor) series() []reports.Series {
-	return []reports.Series{m.availability.Series(), m.latency.Series(), m.lost.Series(), m.queue.Series(), m.ready.Series()}
+	return []reports.Series{m.availability.Series(), m.latency.Series(), m.lost.Series(), m.queue.Series(), m.ready.Series(), m.steadyRec.Series()}
 }
 
 // steadyNow reports whether the last sample was steady.

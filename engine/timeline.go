@@ -107,8 +107,9 @@ func (p *player) one(ctx context.Context, id int, o occurrence) error {
 		return fmt.Errorf("fault %s: %w", name, err)
 	}
 	if o.window.End == o.window.Start {
-		// Over when Inject returns; Recover only closes its journal entry.
-		rec.End = rec.Start
+		// Over when Inject returns (a reboot once the node runs again, a
+		// rollout once complete); Recover only closes its journal entry.
+		rec.End = time.Now()
 		if herr := heal(context.WithoutCancel(ctx)); herr != nil {
 			rec.Err = fmt.Errorf("closing: %w", herr)
 		}

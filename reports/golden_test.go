@@ -2,6 +2,7 @@ package reports
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -120,4 +121,40 @@ func clip(s string) string {
 		return s[:300] + "…"
 	}
 	return s
+}
+
+// TestDecodeOlderMinor checks that a report of an older minor layout (1.0.0,
+// before verdict details) still renders, and that newer or malformed
+// versions are refused by name.
+func TestDecodeOlderMinor(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("testdata", JSONFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	m["schemaVersion"] = "1.0.0"
+	for _, s := range m["scenarios"].([]any) {
+		vs, _ := s.(map[string]any)["verdicts"].([]any)
+		for _, v := range vs {
+			delete(v.(map[string]any), "detail")
+		}
+	}
+	old, _ := json.Marshal(m)
+	r, err := Decode(old)
+	if err != nil {
+		t.Fatalf("Decode(1.0.0 report) = %v, want it read", err)
+	}
+	if r.SchemaVersion != SchemaVersion {
+		t.Errorf("decoded schemaVersion = %q, want it read as %q", r.SchemaVersion, SchemaVersion)
+	}
+	for _, v := range []string{"1.2.0", "2.0.0", "1.1", "1.1.0-rc1", "v1.1.0"} {
+		m["schemaVersion"] = v
+		b, _ := json.Marshal(m)
+		if _, err := Decode(b); err == nil || !strings.Contains(err.Error(), strconv.Quote(v)) {
+			t.Errorf("Decode(schemaVersion %q) = %v, want an error naming the version", v, err)
+		}
+	}
 }

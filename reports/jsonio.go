@@ -66,8 +66,8 @@ func Decode(data []byte) (*Report, error) {
 		return nil, fmt.Errorf("report.json is not a JSON object: %w", err)
 	}
 	// Say "version" before the schema's longer complaint about unknown fields.
-	if head.SchemaVersion != SchemaVersion {
-		return nil, fmt.Errorf("report.json has schemaVersion %q; this edgeproof reads %q", head.SchemaVersion, SchemaVersion)
+	if !readable(head.SchemaVersion) {
+		return nil, fmt.Errorf("report.json has schemaVersion %q; this edgeproof reads 1.0.0 to %s", head.SchemaVersion, SchemaVersion)
 	}
 	if err := ValidateJSON(data); err != nil {
 		return nil, err
@@ -77,6 +77,8 @@ func Decode(data []byte) (*Report, error) {
 	if err := dec.Decode(&r); err != nil {
 		return nil, fmt.Errorf("decode report.json: %w", err)
 	}
+	// An older minor layout is a subset of this one: read it as current.
+	r.SchemaVersion = SchemaVersion
 	if err := r.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid report.json: %w", err)
 	}
@@ -95,4 +97,17 @@ func Load(dir string) (*Report, error) {
 		return nil, fmt.Errorf("%s: %w", p, err)
 	}
 	return r, nil
+}
+
+// readable reports whether this package reads layout version v: major 1 and
+// a minor no newer than SchemaVersion's, since a minor bump only adds
+// optional fields (see report.schema.json).
+func readable(v string) bool {
+	var major, minor, patch int
+	if n, err := fmt.Sscanf(v, "%d.%d.%d", &major, &minor, &patch); err != nil || n != 3 || fmt.Sprintf("%d.%d.%d", major, minor, patch) != v {
+		return false
+	}
+	var curMajor, curMinor, curPatch int
+	fmt.Sscanf(SchemaVersion, "%d.%d.%d", &curMajor, &curMinor, &curPatch)
+	return major == curMajor && minor <= curMinor
 }

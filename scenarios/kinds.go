@@ -141,25 +141,28 @@ type metricInfo struct {
 }
 
 var metrics = map[Metric]metricInfo{
-	MetricTotal:         {[]ObjectiveKind{ObjectiveReschedule, ObjectiveRecovery}, ValueDuration, AtMost},
-	MetricNodeNotReady:  {[]ObjectiveKind{ObjectiveReschedule}, ValueDuration, AtMost},
-	MetricPodsEvicted:   {[]ObjectiveKind{ObjectiveReschedule}, ValueDuration, AtMost},
-	MetricPodsScheduled: {[]ObjectiveKind{ObjectiveReschedule}, ValueDuration, AtMost},
-	MetricSuccessRatio:  {[]ObjectiveKind{ObjectiveAvailability}, ValueRatio, AtLeast},
-	MetricLongestOutage: {[]ObjectiveKind{ObjectiveAvailability}, ValueDuration, AtMost},
-	MetricLost:          {[]ObjectiveKind{ObjectiveDelivery}, ValueCount, AtMost},
-	MetricDuplicates:    {[]ObjectiveKind{ObjectiveDelivery}, ValueCount, AtMost},
-	MetricP99Latency:    {[]ObjectiveKind{ObjectiveDelivery}, ValueDuration, AtMost},
-	MetricCatchUp:       {[]ObjectiveKind{ObjectiveRecovery}, ValueDuration, AtMost},
-	MetricScaleOut:      {[]ObjectiveKind{ObjectiveScaling}, ValueDuration, AtMost},
-	MetricReplicas:      {[]ObjectiveKind{ObjectiveScaling}, ValueCount, ""},
+	MetricTotal:          {[]ObjectiveKind{ObjectiveReschedule, ObjectiveRecovery}, ValueDuration, AtMost},
+	MetricNodeNotReady:   {[]ObjectiveKind{ObjectiveReschedule}, ValueDuration, AtMost},
+	MetricPodsEvicted:    {[]ObjectiveKind{ObjectiveReschedule}, ValueDuration, AtMost},
+	MetricPodsScheduled:  {[]ObjectiveKind{ObjectiveReschedule}, ValueDuration, AtMost},
+	MetricSuccessRatio:   {[]ObjectiveKind{ObjectiveAvailability}, ValueRatio, AtLeast},
+	MetricLongestOutage:  {[]ObjectiveKind{ObjectiveAvailability}, ValueDuration, AtMost},
+	MetricLost:           {[]ObjectiveKind{ObjectiveDelivery}, ValueCount, AtMost},
+	MetricDuplicates:     {[]ObjectiveKind{ObjectiveDelivery}, ValueCount, AtMost},
+	MetricP99Latency:     {[]ObjectiveKind{ObjectiveDelivery}, ValueDuration, AtMost},
+	MetricCatchUp:        {[]ObjectiveKind{ObjectiveRecovery}, ValueDuration, AtMost},
+	MetricDuplicatePods:  {[]ObjectiveKind{ObjectiveRecovery}, ValueCount, AtMost},
+	MetricStaleEndpoints: {[]ObjectiveKind{ObjectiveRecovery}, ValueCount, AtMost},
+	MetricScaleOut:       {[]ObjectiveKind{ObjectiveScaling}, ValueDuration, AtMost},
+	MetricReplicas:       {[]ObjectiveKind{ObjectiveScaling}, ValueCount, ""},
 }
 
 // metricOrder lists the metrics in documentation order.
 var metricOrder = []Metric{
 	MetricTotal, MetricNodeNotReady, MetricPodsEvicted, MetricPodsScheduled,
 	MetricSuccessRatio, MetricLongestOutage, MetricLost, MetricDuplicates,
-	MetricP99Latency, MetricCatchUp, MetricScaleOut, MetricReplicas,
+	MetricP99Latency, MetricCatchUp, MetricDuplicatePods, MetricStaleEndpoints,
+	MetricScaleOut, MetricReplicas,
 }
 
 // Metrics returns the metrics that objectives of kind k may use.

@@ -63,6 +63,17 @@ const (
 	// MetricCatchUp is the time from the fault's end until the backlog
 	// buffered during it has reached the sink. Duration, <=.
 	MetricCatchUp Metric = "catchUp"
+	// MetricDuplicatePods is the number of workload pods beyond what their
+	// controllers want (two on one node for a DaemonSet, more than
+	// spec.replicas for a Deployment or StatefulSet, pods stuck terminating
+	// included), counted at the end of the run once every fault has healed.
+	// Count, <=.
+	MetricDuplicatePods Metric = "duplicatePods"
+	// MetricStaleEndpoints is the number of the workload's Service endpoints
+	// that point at a pod that is gone or was replaced, or that are ready
+	// while their pod or its node is not, counted at the end of the run
+	// once every fault has healed. Count, <=.
+	MetricStaleEndpoints Metric = "staleEndpoints"
 	// MetricScaleOut is the time from the load rising (the start of the
 	// referenced fault, or of the run) until the sink's HPA has added
 	// replicas and they are Ready. Duration, <=.

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"k8s.io/apimachinery/pkg/api/resource"
 	"math"
 	"slices"
 	"strings"
@@ -132,6 +133,14 @@ func (w *WorkloadSpec) validate(errs *ErrorList, p fieldPath) {
 	}
 	sp := p.child("sink")
 	replicas(errs, sp.child("replicas"), sk.Replicas)
+	if c := sk.CPURequest; c != "" {
+		if q, err := resource.ParseQuantity(c); err != nil || q.Sign() <= 0 {
+			errs.add(sp.child("cpuRequest"), ErrInvalid, "must be a positive CPU quantity such as \"100m\", got %q", c)
+		}
+	}
+	if sk.WorkPerMessage < 0 {
+		errs.add(sp.child("workPerMessage"), ErrInvalid, "must not be negative")
+	}
 	h := sk.HPA
 	if h == nil {
 		return

@@ -46,6 +46,14 @@ type SinkSpec struct {
 	Replicas *int32 `json:"replicas,omitempty"`
 	// HPA, when set, autoscales the sink on CPU.
 	HPA *HPASpec `json:"hpa,omitempty"`
+	// WorkPerMessage is CPU time each sink pod spends per message, standing
+	// in for real processing so that CPU use follows the message rate; an
+	// HPA scenario sets it so the base load sits at a known share of the
+	// pods' CPU request. Defaults to none.
+	WorkPerMessage Duration `json:"workPerMessage,omitempty"`
+	// CPURequest is each sink pod's CPU request, a Kubernetes quantity such
+	// as "100m" (the default); an HPA's utilization is relative to it.
+	CPURequest string `json:"cpuRequest,omitempty"`
 }
 
 // HPASpec is a CPU-based HorizontalPodAutoscaler, named as in

@@ -110,9 +110,12 @@
 //
 // Input is the runner's steady-state check over time (every node Ready,
 // every fixture's replicas Ready, the sink receiving at the devices' publish
-// rate). total is the time from the fault's end to the first steady sample
-// that begins n consecutive steady samples, so one lucky sample does not
-// end a recovery.
+// rate). total is the time from the fault's end until the pipeline was
+// steady for good: the first of n consecutive steady samples after the last
+// unsteady one before the next fault starts (or the run ends). So one lucky
+// sample does not end a recovery, and a fault whose harm shows only after
+// it ends (a killed container is Ready for a moment, then in backoff) is
+// not judged recovered before the harm showed.
 //
 // # Judging
 //

@@ -163,6 +163,10 @@ func pick(o scenarios.Objective, r Result) Value {
 			return r.Recovery.Total
 		case scenarios.MetricCatchUp:
 			return r.Recovery.CatchUp
+		case scenarios.MetricDuplicatePods:
+			return r.Recovery.DuplicatePods
+		case scenarios.MetricStaleEndpoints:
+			return r.Recovery.StaleEndpoints
 		}
 	}
 	return Unknown("metric %s does not apply to kind %s", o.Metric, o.Kind)

@@ -102,7 +102,7 @@ func TestJudgeCoversEveryMetric(t *testing.T) {
 		Availability: &Availability{SuccessRatio: Ratio(1), LongestOutage: Seconds(1)},
 		Delivery:     &Delivery{Lost: Count(0), Duplicates: Count(0), P99Latency: Seconds(1)},
 		Scaling:      &Scaling{ScaleOut: Seconds(1), Replicas: Count(1)},
-		Recovery:     &Recovery{Total: Seconds(1), CatchUp: Seconds(1)},
+		Recovery:     &Recovery{Total: Seconds(1), CatchUp: Seconds(1), DuplicatePods: Count(0), StaleEndpoints: Count(0)},
 	}
 	for _, k := range kinds {
 		for _, metric := range k.Metrics() {

@@ -168,11 +168,22 @@ func TestMeasureRecovery(t *testing.T) {
 		{sec(20), false}, {sec(25), true}, {sec(30), false}, // a lucky sample
 		{sec(35), true}, {sec(40), true}, {sec(45), true},
 	}
-	end := sec(20)
-	wantSeconds(t, "3 in a row", MeasureRecovery(end, samples, 3), 15)
-	wantSeconds(t, "1 suffices", MeasureRecovery(end, samples, 0), 5)
-	wantUnknown(t, "too few", MeasureRecovery(end, samples, 4), "not steady for 4 consecutive checks in the 6 checks")
-	wantUnknown(t, "none after", MeasureRecovery(sec(50), samples, 1), "no steady-state check ran")
+	end, until := sec(20), sec(100)
+	wantSeconds(t, "3 in a row", MeasureRecovery(end, until, samples, 3), 15)
+	wantSeconds(t, "after the last unsteady", MeasureRecovery(end, until, samples, 0), 15)
+	wantUnknown(t, "too few", MeasureRecovery(end, until, samples, 4), "not steady for 4 consecutive checks")
+	wantUnknown(t, "none after", MeasureRecovery(sec(50), until, samples, 1), "no steady-state check ran")
+	wantUnknown(t, "next fault cuts it", MeasureRecovery(end, sec(40), samples, 3), "not steady for 3 consecutive checks before")
+
+	// A container kill: Ready for a moment after the kill, then down in
+	// backoff, then back. Recovery ends when it is back, not at the first
+	// (stale) steady sample.
+	kill := []SteadySample{{sec(0), true}, {sec(1), true}, {sec(2), false}, {sec(3), false}, {sec(40), false},
+		{sec(41), true}, {sec(42), true}, {sec(43), true}}
+	wantSeconds(t, "delayed harm", MeasureRecovery(sec(0), until, kill, 3), 41)
+	// Never unsteady: recovered at once.
+	calm := []SteadySample{{sec(0), true}, {sec(1), true}, {sec(2), true}}
+	wantSeconds(t, "never unsteady", MeasureRecovery(sec(0), until, calm, 3), 0)
 }
 
 func TestRecorder(t *testing.T) {

@@ -21,31 +21,40 @@ type Recovery struct {
 	// CatchUp is the time from the fault's end until the backlog reached the
 	// sink, in seconds (MeasureCatchUp).
 	CatchUp Value
+	// DuplicatePods and StaleEndpoints come from CheckConsistency on the
+	// state at the end of the run, after every fault healed.
+	DuplicatePods, StaleEndpoints Value
 }
 
-// MeasureRecovery is the time from faultEnd to the first steady sample at or
-// after it that starts a run of n consecutive steady samples (n < 1 counts
-// as 1), so a single lucky sample does not end the recovery. Samples must be
-// in time order.
-func MeasureRecovery(faultEnd time.Time, samples []SteadySample, n int) Value {
+// MeasureRecovery is the time from faultEnd until the pipeline was steady
+// for good: until the first sample of the n consecutive steady samples (n <
+// 1 counts as 1) that follow the last unsteady sample before until (the
+// next fault's start, or the end of the run). Counting from the last
+// unsteady sample, not the first steady one, matters for faults whose harm
+// shows after they end: a killed container still counts as Ready for a
+// second or two, and a restart backoff keeps it down long after the kill.
+// A pipeline never unsteady in that span recovered at its first steady
+// sample. Samples must be in time order.
+func MeasureRecovery(faultEnd, until time.Time, samples []SteadySample, n int) Value {
 	n = max(n, 1)
-	run, seen := 0, 0
-	for i, s := range samples {
-		if s.T.Before(faultEnd) {
-			continue
+	var span []SteadySample
+	for _, s := range samples {
+		if !s.T.Before(faultEnd) && s.T.Before(until) {
+			span = append(span, s)
 		}
-		seen++
+	}
+	if len(span) == 0 {
+		return Unknown("no steady-state check ran between the fault's end (%s) and %s", stamp(faultEnd), stamp(until))
+	}
+	from := 0
+	for i, s := range span {
 		if !s.Steady {
-			run = 0
-			continue
-		}
-		run++
-		if run == n {
-			return Seconds(samples[i-n+1].T.Sub(faultEnd))
+			from = i + 1
 		}
 	}
-	if seen == 0 {
-		return Unknown("no steady-state check ran after the fault's end (%s)", stamp(faultEnd))
+	if len(span)-from < n {
+		return Unknown("not steady for %d consecutive checks before %s (%d checks after the fault's end, the last unsteady at %s)",
+			n, stamp(until), len(span), stamp(span[max(from-1, 0)].T))
 	}
-	return Unknown("not steady for %d consecutive checks in the %d checks after the fault's end", n, seen)
+	return Seconds(span[from].T.Sub(faultEnd))
 }

@@ -282,6 +282,28 @@ func TestNativeFaults(t *testing.T) {
 		})
 	}
 
+	// A reboot gives a kind node a fresh network namespace; the isolation
+	// must be applied again there and still end with its own recovery.
+	t.Run("node-isolate-across-reboot", func(t *testing.T) {
+		h.t = t
+		rec := h.inject(h.fault(scenarios.NodeIsolate))
+		before := len(h.taggedRules())
+		h.inject(h.fault(scenarios.NodeReboot)) // instantaneous: healed on return
+		if after := len(h.taggedRules()); after == 0 || after != before {
+			t.Errorf("%d isolation rules after the reboot, want the %d from before it", after, before)
+		}
+		h.waitReady(false, notReadyTimeout)
+		time.Sleep(10 * time.Second) // the rebooted kubelet must stay cut off
+		if ok, err := h.ready(context.Background()); err != nil || ok {
+			t.Errorf("node Ready (%v, %v) while still isolated after its reboot", ok, err)
+		}
+		h.heal(rec)
+		if rules := h.taggedRules(); len(rules) != 0 {
+			t.Errorf("rules left: %v", rules)
+		}
+		h.waitReady(true, readyTimeout)
+	})
+
 	t.Run("uplink-shape", func(t *testing.T) {
 		h.t = t
 		f := h.fault(scenarios.UplinkShape)

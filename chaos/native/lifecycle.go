@@ -42,8 +42,27 @@ func (b *Backend) lifecycle(ctx context.Context, f scenarios.Fault) (chaos.Recov
 			if err := n.Stop(ctx); err != nil {
 				return err
 			}
-			return n.Start(ctx)
+			if err := n.Start(ctx); err != nil {
+				return err
+			}
+			return b.reapply(ctx, n)
 		}
 	})
-	return in.finish(ctx, err, f.Kind == scenarios.NodeReboot)
+	rec, err := in.finish(ctx, err, f.Kind == scenarios.NodeReboot)
+	if err != nil || f.Kind == scenarios.NodeReboot || f.Kind == scenarios.NodePause {
+		return rec, err
+	}
+	// Power loss and stop end by starting the node: a network fault still
+	// active on it must hold on the new network namespace too.
+	return func(ctx context.Context) error {
+		if err := rec(ctx); err != nil {
+			return err
+		}
+		for _, n := range nodes {
+			if err := b.reapply(ctx, n); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, nil
 }

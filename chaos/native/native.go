@@ -50,6 +50,9 @@ type Backend struct {
 
 	netemMu sync.Mutex
 	netem   map[string]bool // node -> sch_netem works
+
+	activeMu sync.Mutex
+	active   map[string]map[string]applier // node -> fault id -> re-apply (reapply.go)
 }
 
 var _ chaos.Backend = (*Backend)(nil)
@@ -67,6 +70,7 @@ func New(c *clusters.Cluster, kube kubernetes.Interface, j *journal.Journal, r *
 		Resolver: r,
 		recovery: &recovery.Env{Cluster: c},
 		netem:    map[string]bool{},
+		active:   map[string]map[string]applier{},
 	}
 }
 

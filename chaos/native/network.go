@@ -150,10 +150,10 @@ func (b *Backend) isolate(ctx context.Context, f scenarios.Fault) (chaos.Recover
 	if err != nil {
 		return nil, err
 	}
-	err = each(ctx, nodes, func(ctx context.Context, n *clusters.Node) error {
-		return iptables.Insert(ctx, n, rules)
-	})
-	return in.finish(ctx, err, false)
+	apply := func(ctx context.Context, n *clusters.Node) error { return iptables.Insert(ctx, n, rules) }
+	err = each(ctx, nodes, apply)
+	rec, err := in.finish(ctx, err, false)
+	return b.tracked(id, nodes, apply, rec, err)
 }
 
 // shapePlan is how uplink-shape is applied on a node.
@@ -266,15 +266,17 @@ func (b *Backend) shape(ctx context.Context, f scenarios.Fault) (chaos.Recover, 
 	if err != nil {
 		return nil, err
 	}
-	err = each(ctx, nodes, func(ctx context.Context, n *clusters.Node) error {
+	apply := func(ctx context.Context, n *clusters.Node) error {
 		for _, cmd := range plan.commands(b.dev()) {
 			if _, err := n.Exec(ctx, cmd...); err != nil {
 				return err
 			}
 		}
 		return iptables.Insert(ctx, n, rules)
-	})
-	return in.finish(ctx, err, false)
+	}
+	err = each(ctx, nodes, apply)
+	rec, err := in.finish(ctx, err, false)
+	return b.tracked(id, nodes, apply, rec, err)
 }
 
 // commands are the tc commands of the plan, root first.

@@ -99,6 +99,9 @@ func (b *Backend) Create(ctx context.Context, name string, t *clusters.Topology,
 	createMu.Lock()
 	defer createMu.Unlock()
 	network := NetworkPrefix + name
+	if err := ensureIPv4Network(ctx, network); err != nil {
+		return err
+	}
 	prev, had := os.LookupEnv("KIND_EXPERIMENTAL_DOCKER_NETWORK")
 	os.Setenv("KIND_EXPERIMENTAL_DOCKER_NETWORK", network)
 	defer func() {
@@ -126,6 +129,24 @@ func (b *Backend) Create(ctx context.Context, name string, t *clusters.Topology,
 		<-done
 		return ctx.Err()
 	}
+}
+
+// ensureIPv4Network creates the cluster's Docker network without IPv6
+// before kind does. kind makes its networks dual-stack, and a kubelet then
+// reaches the API server over IPv6 (the node names resolve to both), past
+// the IPv4 rules that isolate a node: a partition that does not partition.
+// Node InternalIPs are IPv4, so nothing in the cluster needs IPv6. An
+// existing network (a retry after a failed create) is kept.
+func ensureIPv4Network(ctx context.Context, network string) error {
+	if command.New("docker", "network", "inspect", network).Run(ctx) == nil {
+		return nil
+	}
+	// Masquerading as kind sets it on the networks it creates itself.
+	if err := command.New("docker", "network", "create", "--driver", "bridge",
+		"-o", "com.docker.network.bridge.enable_ip_masquerade=true", network).Run(ctx); err != nil {
+		return fmt.Errorf("creating Docker network %s: %w", network, err)
+	}
+	return nil
 }
 
 // List implements clusters.Backend.

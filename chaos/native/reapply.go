@@ -1,0 +1,74 @@
+package native
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/edgeproof/edgeproof/chaos"
+	"github.com/edgeproof/edgeproof/clusters"
+)
+
+// A node's network state (iptables rules, qdiscs) lives in its network
+// namespace, which a kind node gets afresh when its container restarts: a
+// reboot or a power cycle during a partition would silently end the
+// partition. The backend therefore remembers how it applied each active
+// network fault on each node and applies it again when it starts that node,
+// so "rebooted while cut off" stays cut off until the fault's own end.
+
+// applier re-applies one active network fault on one node.
+type applier func(ctx context.Context, n *clusters.Node) error
+
+// remember records apply for the fault id on the nodes, until forgotten.
+func (b *Backend) remember(id string, nodes []*clusters.Node, apply applier) {
+	b.activeMu.Lock()
+	defer b.activeMu.Unlock()
+	for _, n := range nodes {
+		if b.active[n.Name()] == nil {
+			b.active[n.Name()] = map[string]applier{}
+		}
+		b.active[n.Name()][id] = apply
+	}
+}
+
+// forget drops the fault id from every node.
+func (b *Backend) forget(id string) {
+	b.activeMu.Lock()
+	defer b.activeMu.Unlock()
+	for _, m := range b.active {
+		delete(m, id)
+	}
+}
+
+// reapply applies every network fault still active on n again; call it
+// after n has started.
+func (b *Backend) reapply(ctx context.Context, n *clusters.Node) error {
+	b.activeMu.Lock()
+	var todo []applier
+	var ids []string
+	for id, a := range b.active[n.Name()] {
+		todo, ids = append(todo, a), append(ids, id)
+	}
+	b.activeMu.Unlock()
+	for i, a := range todo {
+		if err := a(ctx, n); err != nil {
+			return fmt.Errorf("re-applying active fault %s on restarted node %s: %w", ids[i], n.Name(), err)
+		}
+	}
+	return nil
+}
+
+// tracked makes a network fault's recovery forget it once healed, and
+// remembers it meanwhile; rec is the result of finish.
+func (b *Backend) tracked(id string, nodes []*clusters.Node, apply applier, rec chaos.Recover, err error) (chaos.Recover, error) {
+	if err != nil {
+		return nil, err
+	}
+	b.remember(id, nodes, apply)
+	return func(ctx context.Context) error {
+		if err := rec(ctx); err != nil {
+			return err
+		}
+		b.forget(id)
+		return nil
+	}, nil
+}
