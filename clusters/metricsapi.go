@@ -16,7 +16,7 @@ import (
 const metricsAPIPath = "/apis/metrics.k8s.io/v1beta1"
 
 // MetricsAPITimeout bounds each wait for the aggregated metrics API.
-var MetricsAPITimeout = 90 * time.Second
+var MetricsAPITimeout = 3 * time.Minute
 
 // ensureMetricsAPI waits until the API server proxies the metrics API, and
 // restarts kube-apiserver once when it does not.
@@ -29,29 +29,43 @@ var MetricsAPITimeout = 90 * time.Second
 // server does. With the 404 the HPA has no metrics and the namespace
 // controller never finishes deleting a namespace (discovery fails).
 func ensureMetricsAPI(ctx context.Context, c *Cluster, cs kubernetes.Interface, logf func(string, ...any)) error {
-	err := waitMetricsAPI(ctx, cs, MetricsAPITimeout/3)
-	if err == nil || !apierrors.IsNotFound(err) {
+	err := waitMetricsAPI(ctx, cs, MetricsAPITimeout, MetricsAPITimeout/3)
+	if err == nil || !errors.Is(err, errStuck404) {
 		return err
 	}
 	logf("API server answers 404 for %s although metrics-server runs: restarting kube-apiserver", metricsAPIPath)
 	if err := restartAPIServers(ctx, c, cs); err != nil {
 		return err
 	}
-	if err := waitMetricsAPI(ctx, cs, MetricsAPITimeout); err != nil {
+	if err := waitMetricsAPI(ctx, cs, MetricsAPITimeout, 0); err != nil {
 		return fmt.Errorf("metrics API still not served after restarting kube-apiserver: %w", err)
 	}
 	return nil
 }
 
+// errStuck404 marks a metrics API that kept answering 404.
+var errStuck404 = errors.New("kept answering 404")
+
 // waitMetricsAPI polls the metrics API's discovery document until it is
-// served, returning the last error after timeout.
-func waitMetricsAPI(ctx context.Context, cs kubernetes.Interface, timeout time.Duration) error {
+// served, returning the last error after timeout. 503s are normal while
+// metrics-server starts and are waited out; with stuck > 0, 404s for that
+// long in a row end the wait early with errStuck404.
+func waitMetricsAPI(ctx context.Context, cs kubernetes.Interface, timeout, stuck time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	var since time.Time // start of the current run of 404s
 	for {
 		_, err := cs.Discovery().RESTClient().Get().AbsPath(metricsAPIPath).DoRaw(ctx)
 		if err == nil {
 			return nil
+		}
+		switch {
+		case !apierrors.IsNotFound(err):
+			since = time.Time{}
+		case since.IsZero():
+			since = time.Now()
+		case stuck > 0 && time.Since(since) >= stuck:
+			return fmt.Errorf("GET %s %w for %s: %w", metricsAPIPath, errStuck404, stuck, err)
 		}
 		select {
 		case <-ctx.Done():
