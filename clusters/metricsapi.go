@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 )
@@ -16,7 +15,7 @@ import (
 const metricsAPIPath = "/apis/metrics.k8s.io/v1beta1"
 
 // MetricsAPITimeout bounds each wait for the aggregated metrics API.
-var MetricsAPITimeout = 3 * time.Minute
+var MetricsAPITimeout = 75 * time.Second
 
 // ensureMetricsAPI waits until the API server proxies the metrics API, and
 // restarts kube-apiserver once when it does not.
@@ -26,49 +25,43 @@ var MetricsAPITimeout = 3 * time.Minute
 // 404 without contacting metrics-server (its own log shows no such request),
 // for as long as that kube-apiserver process lives; deleting and recreating
 // the APIService or metrics-server does not help, a restart of the API
-// server does. With the 404 the HPA has no metrics and the namespace
-// controller never finishes deleting a namespace (discovery fails).
+// server does. Another time it answered 503 for minutes with metrics-server
+// Ready. Either way the HPA has no metrics and the namespace controller
+// never finishes deleting a namespace (discovery fails). A metrics API
+// still missing after the restart is a warning, not a failure: only HPA
+// scenarios need it, and their objectives say so.
 func ensureMetricsAPI(ctx context.Context, c *Cluster, cs kubernetes.Interface, logf func(string, ...any)) error {
-	err := waitMetricsAPI(ctx, cs, MetricsAPITimeout, MetricsAPITimeout/3)
-	if err == nil || !errors.Is(err, errStuck404) {
+	err := waitMetricsAPI(ctx, cs, MetricsAPITimeout)
+	if err == nil || ctx.Err() != nil {
 		return err
 	}
-	logf("API server answers 404 for %s although metrics-server runs: restarting kube-apiserver", metricsAPIPath)
+	logf("metrics API not served after %s (%v): restarting kube-apiserver", MetricsAPITimeout, err)
 	if err := restartAPIServers(ctx, c, cs); err != nil {
 		return err
 	}
-	if err := waitMetricsAPI(ctx, cs, MetricsAPITimeout, 0); err != nil {
-		return fmt.Errorf("metrics API still not served after restarting kube-apiserver: %w", err)
+	if err := waitMetricsAPI(ctx, cs, MetricsAPITimeout); err != nil {
+		if ctx.Err() != nil {
+			return err
+		}
+		// Only HPA scenarios need the metrics API, and they fail on their
+		// own objectives saying so; the cluster is otherwise usable.
+		logf("warning: metrics API still not served after restarting kube-apiserver: %v", err)
 	}
 	return nil
 }
 
-// errStuck404 marks a metrics API that kept answering 404.
-var errStuck404 = errors.New("kept answering 404")
-
 // waitMetricsAPI polls the metrics API's discovery document until it is
-// served, returning the last error after timeout. 503s are normal while
-// metrics-server starts and are waited out; with stuck > 0, 404s for that
-// long in a row end the wait early with errStuck404.
-func waitMetricsAPI(ctx context.Context, cs kubernetes.Interface, timeout, stuck time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+// served, returning the last error after timeout.
+func waitMetricsAPI(ctx context.Context, cs kubernetes.Interface, timeout time.Duration) error {
+	wctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	var since time.Time // start of the current run of 404s
 	for {
-		_, err := cs.Discovery().RESTClient().Get().AbsPath(metricsAPIPath).DoRaw(ctx)
+		_, err := cs.Discovery().RESTClient().Get().AbsPath(metricsAPIPath).DoRaw(wctx)
 		if err == nil {
 			return nil
 		}
-		switch {
-		case !apierrors.IsNotFound(err):
-			since = time.Time{}
-		case since.IsZero():
-			since = time.Now()
-		case stuck > 0 && time.Since(since) >= stuck:
-			return fmt.Errorf("GET %s %w for %s: %w", metricsAPIPath, errStuck404, stuck, err)
-		}
 		select {
-		case <-ctx.Done():
+		case <-wctx.Done():
 			return fmt.Errorf("GET %s: %w", metricsAPIPath, err)
 		case <-time.After(2 * time.Second):
 		}
