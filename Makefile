@@ -6,8 +6,9 @@ BIN := $(CURDIR)/bin
 EDGEPROOF := $(BIN)/edgeproof
 ARTIFACTS ?= $(CURDIR)/_artifacts
 export ARTIFACTS
-# A Ginkgo label filter; `make e2e` runs everything but slow specs.
-E2E_LABELS ?= !slow
+# A Ginkgo label filter; `make e2e` runs everything but slow specs and the
+# arm64 QEMU specs (those need their own topology: make e2e-qemu).
+E2E_LABELS ?= !slow && !qemu
 E2E_TIMEOUT ?= 60m
 KUBERNETES ?= v1.34.4
 # `make certify`: the budget profile, the run's own report directory (emptied
@@ -16,7 +17,7 @@ CERTIFY_PROFILE ?= $(CURDIR)/scenarios/profiles/certify.yaml
 CERTIFY_DIR ?= $(ARTIFACTS)/certify
 CERTIFY_KEY ?=
 
-.PHONY: all bench e2e-chaos browser build prepare node-image qemu-disk e2e-qemu-boot cluster cluster-delete unit vet e2e e2e-smoke e2e-nightly e2e-cleanup certify test clean
+.PHONY: all bench e2e-chaos browser build prepare node-image qemu-disk e2e-qemu-boot e2e-qemu cluster cluster-delete unit vet e2e e2e-smoke e2e-nightly e2e-cleanup certify test clean
 
 all: build
 
@@ -78,9 +79,15 @@ e2e: node-image
 e2e-smoke: node-image
 	$(GO) test -v -count=1 -tags e2e ./e2e -timeout $(E2E_TIMEOUT) -ginkgo.v -ginkgo.label-filter='smoke'
 
-## e2e-nightly: every spec, slow ones included
+## e2e-nightly: every spec, slow ones included, then the arm64 QEMU specs on their own cluster
 e2e-nightly: node-image
-	$(GO) test -v -count=1 -tags e2e ./e2e -timeout 180m -ginkgo.v
+	$(GO) test -v -count=1 -tags e2e ./e2e -timeout 180m -ginkgo.v -ginkgo.label-filter='!qemu'
+	$(MAKE) e2e-qemu
+
+## e2e-qemu: a kind control plane and worker plus an arm64 QEMU VM joined as an edge node (clusters/configs/edge-arm64.yaml); the specs labelled qemu
+e2e-qemu: node-image qemu-disk
+	E2E_TOPOLOGY=$(CURDIR)/clusters/configs/edge-arm64.yaml E2E_CLUSTER_NAME=edgeproof-qemu ARTIFACTS=$(ARTIFACTS)/qemu \
+	  $(GO) test -v -count=1 -tags e2e ./e2e -timeout 60m -ginkgo.v -ginkgo.label-filter='qemu'
 
 ## certify: every catalog scenario judged by the certification profile's stricter budgets, then a bundle (reports, scenario files, profile, fingerprint, sha256 manifest; signed with CERTIFY_KEY) in $(ARTIFACTS)/certification.tar.gz
 certify: node-image

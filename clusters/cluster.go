@@ -10,8 +10,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/edgeproof/edgeproof/internal/cache"
 )
@@ -66,13 +70,38 @@ type CreateOptions struct {
 	Logf func(format string, args ...any)
 }
 
+// Extension adds nodes of another sort to a backend's clusters (arm64
+// QEMU VMs joined to a kind control plane, in clusters/qemu). The provider
+// joins them once the cluster is set up, lists them with the backend's
+// nodes, and removes them before the backend deletes the cluster.
+type Extension interface {
+	// Join adds the topology's nodes to a cluster that is set up.
+	Join(ctx context.Context, c *Cluster, t *Topology, logf func(string, ...any)) error
+	// Nodes lists the extension's nodes of the named cluster.
+	Nodes(ctx context.Context, name string) ([]NodeOps, error)
+	// Delete removes every node the extension added to the named cluster.
+	Delete(ctx context.Context, name string) error
+	// CollectLogs writes the extension's node logs into dir.
+	CollectLogs(ctx context.Context, name, dir string) error
+	// LoadImageArchives imports images into the extension's nodes, each
+	// node the archive of its architecture (GOARCH -> docker-archive).
+	LoadImageArchives(ctx context.Context, name string, archives map[string]string) error
+}
+
 // Provider creates and finds clusters through one backend.
 type Provider struct {
-	b Backend
+	b   Backend
+	ext []Extension
 }
 
 // NewProvider wraps a backend.
 func NewProvider(b Backend) *Provider { return &Provider{b: b} }
+
+// WithExtension adds an extension to the provider and returns it.
+func (p *Provider) WithExtension(e Extension) *Provider {
+	p.ext = append(p.ext, e)
+	return p
+}
 
 // Cluster is a running cluster.
 type Cluster struct {
@@ -155,7 +184,7 @@ func (p *Provider) Create(ctx context.Context, name string, t *Topology, opts Cr
 			// A fresh context: the caller's may be the cancelled one.
 			cctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			if derr := p.b.Delete(cctx, name, kc); derr != nil {
+			if derr := p.deleteAll(cctx, name, kc); derr != nil {
 				err = fmt.Errorf("%w (and cleanup failed: %v)", err, derr)
 			}
 		}
@@ -168,6 +197,11 @@ func (p *Provider) Create(ctx context.Context, name string, t *Topology, opts Cr
 	c = &Cluster{Name: name, Kubeconfig: kc, p: p}
 	if err := setup(ctx, c, t, logf); err != nil {
 		return nil, fmt.Errorf("setting up cluster %q: %w", name, err)
+	}
+	for _, e := range p.ext {
+		if err := e.Join(ctx, c, t, logf); err != nil {
+			return nil, fmt.Errorf("setting up cluster %q: %w", name, err)
+		}
 	}
 	logf("cluster %q ready in %s", name, time.Since(start).Round(100*time.Millisecond))
 	return c, nil
@@ -205,10 +239,25 @@ func (p *Provider) Delete(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	if err := p.b.Delete(ctx, name, kc); err != nil {
+	if err := p.deleteAll(ctx, name, kc); err != nil {
 		return fmt.Errorf("deleting cluster %q: %w", name, err)
 	}
 	return nil
+}
+
+// deleteAll removes the extensions' nodes, then the backend's cluster,
+// even when an extension fails.
+func (p *Provider) deleteAll(ctx context.Context, name, kc string) error {
+	var errs []error
+	for _, e := range p.ext {
+		if err := e.Delete(ctx, name); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := p.b.Delete(ctx, name, kc); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
 
 // Delete removes the cluster.
@@ -219,6 +268,13 @@ func (c *Cluster) Nodes(ctx context.Context) ([]*Node, error) {
 	ops, err := c.p.b.Nodes(ctx, c.Name)
 	if err != nil {
 		return nil, fmt.Errorf("listing nodes of %q: %w", c.Name, err)
+	}
+	for _, e := range c.p.ext {
+		more, err := e.Nodes(ctx, c.Name)
+		if err != nil {
+			return nil, fmt.Errorf("listing nodes of %q: %w", c.Name, err)
+		}
+		ops = append(ops, more...)
 	}
 	out := make([]*Node, len(ops))
 	for i, o := range ops {
@@ -250,6 +306,51 @@ func (c *Cluster) LoadImageArchive(ctx context.Context, archive string) error {
 	return nil
 }
 
+// LoadImageArchives imports per-architecture archives (GOARCH ->
+// docker-archive, as fixtures/images.BuildFor writes them, all with the
+// same references): the backend's nodes get the host architecture's, an
+// extension's nodes their own.
+func (c *Cluster) LoadImageArchives(ctx context.Context, archives map[string]string) error {
+	host, ok := archives[runtime.GOARCH]
+	if !ok {
+		return fmt.Errorf("loading images into %q: no %s archive", c.Name, runtime.GOARCH)
+	}
+	if err := c.LoadImageArchive(ctx, host); err != nil {
+		return err
+	}
+	for _, e := range c.p.ext {
+		if err := e.LoadImageArchives(ctx, c.Name, archives); err != nil {
+			return fmt.Errorf("loading images into %q: %w", c.Name, err)
+		}
+	}
+	return nil
+}
+
+// Archs are the architectures of the cluster's nodes (kubernetes.io/arch),
+// sorted.
+func (c *Cluster) Archs(ctx context.Context) ([]string, error) {
+	cs, err := c.Client()
+	if err != nil {
+		return nil, err
+	}
+	nodes, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("listing nodes of %q: %w", c.Name, err)
+	}
+	seen := map[string]bool{}
+	for _, n := range nodes.Items {
+		if a := n.Labels[corev1.LabelArchStable]; a != "" {
+			seen[a] = true
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for a := range seen {
+		out = append(out, a)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
 // RemoveDir deletes an absolute directory on every node, for state that
 // workloads kept on hostPath volumes.
 func (c *Cluster) RemoveDir(ctx context.Context, dir string) error {
@@ -274,6 +375,11 @@ func (c *Cluster) RemoveDir(ctx context.Context, dir string) error {
 func (c *Cluster) CollectLogs(ctx context.Context, dir string) error {
 	if err := c.p.b.CollectLogs(ctx, c.Name, dir); err != nil {
 		return fmt.Errorf("collecting logs of %q: %w", c.Name, err)
+	}
+	for _, e := range c.p.ext {
+		if err := e.CollectLogs(ctx, c.Name, dir); err != nil {
+			return fmt.Errorf("collecting logs of %q: %w", c.Name, err)
+		}
 	}
 	return nil
 }

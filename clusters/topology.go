@@ -35,6 +35,9 @@ const (
 	LabelZone     = "topology.kubernetes.io/zone"
 	LabelTier     = "edgeproof.dev/tier"
 	LabelEdgeRole = "node-role.kubernetes.io/edge"
+	// LabelProvider marks nodes that are not the backend's own: "qemu"
+	// on arm64 VMs joined to a kind cluster.
+	LabelProvider = "edgeproof.dev/provider"
 	TierCloud     = "cloud"
 	TierEdge      = "edge"
 )
@@ -73,8 +76,11 @@ type CloudSpec struct {
 type EdgeZone struct {
 	// Name is the zone label value.
 	Name string `yaml:"name"`
-	// Nodes is how many workers the zone has.
+	// Nodes is how many kind workers the zone has.
 	Nodes int `yaml:"nodes"`
+	// ARM64Nodes is how many arm64 QEMU VMs join the zone as workers
+	// (clusters/qemu); they need qemu-system-aarch64 on the host.
+	ARM64Nodes int `yaml:"arm64Nodes,omitempty"`
 	// Labels are extra node labels (outside the kubernetes.io namespaces,
 	// which kubelet may not set on itself).
 	Labels map[string]string `yaml:"labels,omitempty"`
@@ -157,8 +163,15 @@ func (t *Topology) Validate() []error {
 			bad(p+".name", "zone %q appears twice (or is the cloud zone)", z.Name)
 		}
 		seen[z.Name] = true
-		if z.Nodes < 1 || z.Nodes > 20 {
-			bad(p+".nodes", "must be between 1 and 20, got %d", z.Nodes)
+		if z.Nodes < 0 || z.Nodes > 20 {
+			bad(p+".nodes", "must be between 0 and 20, got %d", z.Nodes)
+		}
+		// Each VM takes most of a host core while it boots.
+		if z.ARM64Nodes < 0 || z.ARM64Nodes > 4 {
+			bad(p+".arm64Nodes", "must be between 0 and 4, got %d", z.ARM64Nodes)
+		}
+		if z.Nodes+z.ARM64Nodes < 1 {
+			bad(p+".nodes", "a zone needs at least one node (nodes or arm64Nodes)")
 		}
 		for k := range z.Labels {
 			if strings.Contains(k, "kubernetes.io/") || strings.Contains(k, "k8s.io/") {
@@ -169,13 +182,39 @@ func (t *Topology) Validate() []error {
 	return errs
 }
 
-// WorkerZones returns the zone of each worker in creation order.
-func (t *Topology) WorkerZones() []EdgeZone {
+// ARM64Workers is the zone of each arm64 VM worker, in creation order.
+func (t *Topology) ARM64Workers() []EdgeZone {
+	return t.perNode(func(z EdgeZone) int { return z.ARM64Nodes })
+}
+
+// perNode repeats each zone count(zone) times.
+func (t *Topology) perNode(count func(EdgeZone) int) []EdgeZone {
 	var out []EdgeZone
 	for _, z := range t.Spec.EdgeZones {
-		for i := 0; i < z.Nodes; i++ {
+		for i := 0; i < count(z); i++ {
 			out = append(out, z)
 		}
 	}
 	return out
+}
+
+// WithoutARM64 is a copy of t without arm64 VM workers, and whether it
+// had any; zones left with no node are dropped.
+func (t *Topology) WithoutARM64() (*Topology, bool) {
+	c := *t
+	c.Spec.EdgeZones = nil
+	had := false
+	for _, z := range t.Spec.EdgeZones {
+		had = had || z.ARM64Nodes > 0
+		z.ARM64Nodes = 0
+		if z.Nodes > 0 {
+			c.Spec.EdgeZones = append(c.Spec.EdgeZones, z)
+		}
+	}
+	return &c, had
+}
+
+// WorkerZones returns the zone of each kind worker in creation order.
+func (t *Topology) WorkerZones() []EdgeZone {
+	return t.perNode(func(z EdgeZone) int { return z.Nodes })
 }

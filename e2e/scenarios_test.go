@@ -106,8 +106,14 @@ func scenarioLabels(sc *scenarios.Scenario) []any {
 		out = append(out, framework.WithFault(kinds...))
 	}
 	p := "kind"
-	if req := sc.Requirements(); req.Provider == scenarios.ProviderQEMU {
+	req := sc.Requirements()
+	if req.Provider == scenarios.ProviderQEMU || req.Arch == scenarios.ArchARM64 {
+		// Only the arm64 topology has the nodes (make e2e-qemu).
 		p = "qemu"
+		out = append(out, Label("qemu"))
+	}
+	if req.Arch != "" {
+		out = append(out, framework.WithArch(string(req.Arch)))
 	}
 	out = append(out, framework.WithProvider(p), Label("scenario:"+strings.ToLower(sc.Metadata.Name)))
 	return out

@@ -10,7 +10,6 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/e2e-framework/klient"
@@ -25,13 +24,12 @@ var _ = Describe("Smoke: an edge cluster", framework.WithSmoke(), framework.With
 	framework.WithFault("node-power-loss"), framework.WithProvider("kind"), Ordered, func() {
 		const replicas = 3
 		var (
-			cs      kubernetes.Interface
-			kc      klient.Client
-			ns      string
-			image   string
-			victim  string
-			poll    time.Duration
-			specDir string
+			cs     kubernetes.Interface
+			kc     klient.Client
+			ns     string
+			image  string
+			victim string
+			poll   time.Duration
 		)
 		svcURL := func() string { return fmt.Sprintf("http://%s.%s.svc.cluster.local/", echo.Name, ns) }
 
@@ -47,34 +45,17 @@ var _ = Describe("Smoke: an edge cluster", framework.WithSmoke(), framework.With
 			Expect(err).NotTo(HaveOccurred(), "building the echo image")
 			Expect(cluster.LoadImageArchive(ctx, built.Archive)).To(Succeed())
 			image = built.Refs["edgeproof-echo"]
-			nsObj, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{
-				ObjectMeta: metav1.ObjectMeta{GenerateName: "smoke-"}}, metav1.CreateOptions{})
-			Expect(err).NotTo(HaveOccurred())
-			ns = nsObj.Name
-			DeferCleanup(func(ctx context.Context) {
-				_ = cs.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{})
-			})
+			ns = specNamespace(ctx, cs, "smoke-")
 		})
 
-		AfterEach(func(ctx SpecContext) {
-			if !CurrentSpecReport().Failed() {
-				return
-			}
-			dir, err := framework.SpecDir(artifacts, CurrentSpecReport().FullText())
-			Expect(err).NotTo(HaveOccurred())
-			specDir = dir
-			if err := framework.CollectFailureArtifacts(context.WithoutCancel(ctx), cluster, dir, ns); err != nil {
-				GinkgoWriter.Printf("collecting artifacts: %v\n", err)
-			}
-			AddReportEntry(framework.ArtifactEntry, specDir)
-		})
+		AfterEach(func(ctx SpecContext) { collectOnFailure(ctx, ns) })
 
 		It("has every node Ready with its zone and tier labels", func(ctx SpecContext) {
-			topo, err := clusters.LoadTopology(config.Topology)
+			topo, err := framework.Topology(config)
 			Expect(err).NotTo(HaveOccurred())
 			nodes, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
 			Expect(err).NotTo(HaveOccurred())
-			Expect(nodes.Items).To(HaveLen(1+len(topo.WorkerZones())), "one cloud node plus the topology's edge nodes")
+			Expect(nodes.Items).To(HaveLen(1+len(topo.WorkerZones())+len(topo.ARM64Workers())), "one cloud node plus the topology's edge nodes")
 			edgeZones := map[string]int{}
 			for _, n := range nodes.Items {
 				Expect(clusters.NodeReady(&n)).To(BeTrue(), "node %s Ready", n.Name)
@@ -89,7 +70,7 @@ var _ = Describe("Smoke: an edge cluster", framework.WithSmoke(), framework.With
 				}
 			}
 			for _, z := range topo.Spec.EdgeZones {
-				Expect(edgeZones).To(HaveKeyWithValue(z.Name, z.Nodes), "edge nodes in zone %s", z.Name)
+				Expect(edgeZones).To(HaveKeyWithValue(z.Name, z.Nodes+z.ARM64Nodes), "edge nodes in zone %s", z.Name)
 			}
 		})
 
@@ -136,47 +117,7 @@ var _ = Describe("Smoke: an edge cluster", framework.WithSmoke(), framework.With
 			Expect(victim).NotTo(BeEmpty(), "a node hosting a replica was chosen")
 			budget, err := config.Budget("smoke-reschedule")
 			Expect(err).NotTo(HaveOccurred())
-			// The wait is longer than the budget on purpose: the time is
-			// measured in full and then judged, so a miss reports by how much.
-			wait, err := config.Interval("reschedule-wait")
-			Expect(err).NotTo(HaveOccurred())
-			node, err := cluster.Node(ctx, victim)
-			Expect(err).NotTo(HaveOccurred())
-			// Start it again whatever happens, so later specs and teardown
-			// find a whole cluster.
-			DeferCleanup(func(ctx context.Context) {
-				if st, _ := node.State(ctx); st != "running" {
-					_ = node.Start(ctx)
-				}
-			})
-			start := time.Now()
-			Expect(node.Kill(ctx)).To(Succeed())
-			var notReadyAt time.Duration
-			Expect(framework.Poll(ctx, poll, wait, func(ctx context.Context) (bool, error) {
-				if notReadyAt == 0 {
-					if st, err := framework.NodeCondition(ctx, cs, victim); err == nil && st != corev1.ConditionTrue {
-						notReadyAt = time.Since(start)
-					}
-				}
-				pods, err := framework.ReadyPods(ctx, cs, ns, echo.AppLabel+"="+echo.Name)
-				if err != nil {
-					return false, nil // the API may blink while a node dies
-				}
-				moved := 0
-				for _, n := range pods {
-					if n != victim {
-						moved++
-					}
-				}
-				return moved == replicas, nil
-			})).To(Succeed(), "all %d replicas Ready off %s", replicas, victim)
-			took := time.Since(start)
-			AddReportEntry("node NotReady after power loss", notReadyAt.Round(100*time.Millisecond).String())
-			AddReportEntry("replicas Ready elsewhere after power loss", took.Round(100*time.Millisecond).String())
-			GinkgoWriter.Printf("power loss of %s: node NotReady at %s, %d replicas Ready elsewhere at %s (budget %s)\n",
-				victim, notReadyAt.Round(100*time.Millisecond), replicas, took.Round(100*time.Millisecond), budget)
-			v := framework.RecordDurationVerdict("reschedule after power loss", "total", took, budget)
-			Expect(v.Pass).To(BeTrue(), "reschedule time %s within budget %s", took, budget)
+			powerLoss(ctx, cs, victim, ns, replicas, "reschedule after power loss", budget)
 			// Right after the move, kube-proxy may still route a request to
 			// the dead pod; the Service must answer again within a bound.
 			converge, err := config.Interval("service-converge")
@@ -191,39 +132,6 @@ var _ = Describe("Smoke: an edge cluster", framework.WithSmoke(), framework.With
 			Expect(victim).NotTo(BeEmpty())
 			wait, err := config.Interval("node-ready")
 			Expect(err).NotTo(HaveOccurred())
-			node, err := cluster.Node(ctx, victim)
-			Expect(err).NotTo(HaveOccurred())
-			start := time.Now()
-			if st, _ := node.State(ctx); st != "running" {
-				Expect(node.Start(ctx)).To(Succeed())
-			}
-			Expect(framework.Poll(ctx, poll, wait, func(ctx context.Context) (bool, error) {
-				st, err := framework.NodeCondition(ctx, cs, victim)
-				return err == nil && st == corev1.ConditionTrue, nil
-			})).To(Succeed(), "node %s Ready again", victim)
-			AddReportEntry("node Ready after restart", time.Since(start).Round(100*time.Millisecond).String())
-			// A pod on the restarted node must reach the Service, and be
-			// reached by its pod IP from the cloud node: routes and CNI config
-			// came back by themselves.
-			probe := echo.Pod(ns, "probe", image, map[string]string{corev1.LabelHostname: victim}, "serve")
-			_, err = cs.CoreV1().Pods(ns).Create(ctx, probe, metav1.CreateOptions{})
-			Expect(err).NotTo(HaveOccurred())
-			var ip string
-			Expect(framework.Poll(ctx, poll, wait, func(ctx context.Context) (bool, error) {
-				p, err := cs.CoreV1().Pods(ns).Get(ctx, "probe", metav1.GetOptions{})
-				if err != nil {
-					return false, err
-				}
-				ip = p.Status.PodIP
-				return clusters.PodReady(p) || (p.Status.Phase == corev1.PodRunning && ip != ""), nil
-			})).To(Succeed(), "probe pod running on %s", victim)
-			Eventually(func() error {
-				_, err := framework.ExecInPod(ctx, kc, ns, "probe", "/edgeproof-echo", "get", svcURL())
-				return err
-			}).WithContext(ctx).WithTimeout(wait).WithPolling(poll).Should(Succeed(), "restarted node reaches the Service")
-			Eventually(func() error {
-				_, err := framework.ExecInPod(ctx, kc, ns, echo.ClientName, "/edgeproof-echo", "get", fmt.Sprintf("http://%s:%d/", ip, echo.Port))
-				return err
-			}).WithContext(ctx).WithTimeout(wait).WithPolling(poll).Should(Succeed(), "cloud node reaches a pod on the restarted node")
+			restartAndProbe(ctx, cs, kc, victim, ns, image, svcURL(), wait)
 		})
 	})

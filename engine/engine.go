@@ -15,6 +15,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -339,7 +340,8 @@ func verdictLine(v reports.Verdict) string {
 var built struct {
 	sync.Mutex
 	root   string
-	proxy  bool // the toxiproxy image is among them
+	proxy  bool   // the toxiproxy image is among them
+	archs  string // the architectures built, comma-separated
 	images images.Built
 	loaded map[string]string // cluster name -> archive loaded
 }
@@ -349,24 +351,34 @@ var built struct {
 func buildImages(ctx context.Context, o Options, proxy bool, say func(string, ...any)) (workload.Images, error) {
 	built.Lock()
 	defer built.Unlock()
-	if built.root != o.RepoRoot || (proxy && !built.proxy) {
-		say("building fixture images")
+	// One build per architecture of the cluster's nodes (arm64 QEMU nodes
+	// beside amd64 kind nodes), all under the same references.
+	archs, err := o.Cluster.Archs(ctx)
+	if err != nil {
+		return workload.Images{}, err
+	}
+	if len(archs) == 0 {
+		archs = []string{runtime.GOARCH}
+	}
+	archKey := strings.Join(archs, ",")
+	if built.root != o.RepoRoot || (proxy && !built.proxy) || built.archs != archKey {
+		say("building fixture images for %s", archKey)
 		names := images.Fixtures
 		if proxy {
 			// Only scenarios with proxy-layer faults pay for the first
 			// toxiproxy build (a module download); later ones keep it.
 			names = append(slices.Clone(names), images.Toxiproxy)
 		}
-		b, err := images.Build(ctx, o.RepoRoot, names...)
+		b, err := images.BuildFor(ctx, o.RepoRoot, archs, names...)
 		if err != nil {
 			return workload.Images{}, fmt.Errorf("fixture images: %w", err)
 		}
-		built.root, built.proxy, built.images, built.loaded = o.RepoRoot, proxy, b, map[string]string{}
+		built.root, built.proxy, built.archs, built.images, built.loaded = o.RepoRoot, proxy, archKey, b, map[string]string{}
 	}
 	b := built.images
 	if built.loaded[o.Cluster.Name] != b.Archive {
 		say("loading fixture images into the nodes")
-		if err := o.Cluster.LoadImageArchive(ctx, b.Archive); err != nil {
+		if err := o.Cluster.LoadImageArchives(ctx, b.Archives); err != nil {
 			return workload.Images{}, err
 		}
 		built.loaded[o.Cluster.Name] = b.Archive
@@ -389,6 +401,7 @@ func unmet(r scenarios.Requirements, nodes []corev1.Node) string {
 	var edge int32
 	zones := map[string]bool{}
 	arches := map[string]bool{}
+	qemu := false
 	for _, n := range nodes {
 		if n.Labels[clusters.LabelTier] != clusters.TierEdge {
 			continue
@@ -396,6 +409,7 @@ func unmet(r scenarios.Requirements, nodes []corev1.Node) string {
 		edge++
 		zones[n.Labels[clusters.LabelZone]] = true
 		arches[n.Status.NodeInfo.Architecture] = true
+		qemu = qemu || n.Labels[clusters.LabelProvider] == string(scenarios.ProviderQEMU)
 	}
 	switch {
 	case edge < r.MinNodes:
@@ -404,8 +418,8 @@ func unmet(r scenarios.Requirements, nodes []corev1.Node) string {
 		return fmt.Sprintf("needs %d edge zones, the cluster has %d", r.MinZones, len(zones))
 	case r.Arch != "" && !arches[string(r.Arch)]:
 		return fmt.Sprintf("needs %s edge nodes, the cluster has none (the qemu provider adds arm64 nodes)", r.Arch)
-	case r.Provider == scenarios.ProviderQEMU:
-		return "needs the qemu provider, which is not built yet"
+	case r.Provider == scenarios.ProviderQEMU && !qemu:
+		return "needs QEMU edge nodes, the cluster has none (topology arm64Nodes; make e2e-qemu)"
 	}
 	return ""
 }

@@ -42,6 +42,9 @@ func KubeadmImages(ctx context.Context, kubeadm, version string) (pause, proxy s
 // sandbox image, as the node image does.
 func PauseImage(bin, arch string) (v1.Image, error) { return binaryImage(bin, "/pause", arch) }
 
+// CNIImage packs edgeproof-cni (built for arch) as the node image does.
+func CNIImage(bin, arch string) (v1.Image, error) { return binaryImage(bin, "/edgeproof-cni", arch) }
+
 // KubeProxyImage packs kube-proxy (built for arch) with iptables, nft and
 // conntrack and their libraries taken from rootfs, a Debian tree of the
 // same arch (for a foreign arch, ldd runs through qemu-user).

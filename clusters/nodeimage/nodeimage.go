@@ -316,7 +316,7 @@ func copyKindFiles(src, dst string) error {
 
 // buildImages writes every image the node preloads into one archive.
 func (b *builder) buildImages(ctx context.Context, rootfs string, imgs imageSet, bs bins) (string, string, error) {
-	cniImg, err := binaryImage(bs.cni, "/edgeproof-cni", b.arch)
+	cniImg, err := CNIImage(bs.cni, b.arch)
 	if err != nil {
 		return "", "", err
 	}

@@ -24,13 +24,13 @@ var guest embed.FS
 
 // guestUnits are enabled on the disk.
 var guestUnits = []string{
-	"edgeproof-env.service", "edgeproof-selftest.service", "kubelet.service",
+	"edgeproof-env.service", "edgeproof-selftest.service", "edgeproof-join.service", "edgeproof-agent.service", "kubelet.service",
 	"containerd.service", "systemd-networkd.service",
 }
 
 // guestData is what the templates in guest/ see.
 type guestData struct {
-	KubernetesVersion, PauseImage, KubeProxyImage string
+	KubernetesVersion, PauseImage, KubeProxyImage, CNIImage string
 }
 
 // guestFile is one rendered file of guest/.
@@ -89,7 +89,7 @@ type diskInputs struct {
 }
 
 func (in diskInputs) guestData() guestData {
-	return guestData{KubernetesVersion: in.bins.Version, PauseImage: in.bins.PauseImage, KubeProxyImage: in.bins.KubeProxyImage}
+	return guestData{KubernetesVersion: in.bins.Version, PauseImage: in.bins.PauseImage, KubeProxyImage: in.bins.KubeProxyImage, CNIImage: diskCNIImage}
 }
 
 // key hashes the stage keys and binaries the disk is made from, and the
@@ -102,6 +102,10 @@ func (in diskInputs) key() (string, error) {
 	h := cache.NewHasher().String("rootfs", in.rootfsKey).String("kernel", filepath.Base(in.kernelDir)).
 		String("images", filepath.Base(in.imagesDir)).String("bins", in.bins.Kubelet, in.bins.Kubeadm).
 		String("size", in.size).String("units", guestUnits...)
+	// The agent is built from the checkout, not at a content-keyed path.
+	if err := h.File(in.bins.Agent); err != nil {
+		return "", err
+	}
 	for _, f := range files {
 		h.String("file", f.Path, fmt.Sprintf("%o", f.Mode), string(f.Data))
 	}
@@ -161,7 +165,7 @@ func (b *builder) populate(ctx context.Context, root string, in diskInputs) erro
 	if err := command.New("cp", "-a", filepath.Join(in.imagesDir, "containerd")+"/.", ctrRoot).Run(ctx); err != nil {
 		return fmt.Errorf("adding preloaded images: %w", err)
 	}
-	for _, bin := range [][2]string{{in.bins.Kubelet, "/usr/bin/kubelet"}, {in.bins.Kubeadm, "/usr/bin/kubeadm"}} {
+	for _, bin := range [][2]string{{in.bins.Kubelet, "/usr/bin/kubelet"}, {in.bins.Kubeadm, "/usr/bin/kubeadm"}, {in.bins.Agent, "/usr/local/lib/edgeproof/vmagent"}} {
 		data, err := os.ReadFile(bin[0])
 		if err != nil {
 			return fmt.Errorf("adding %s: %w", bin[1], err)

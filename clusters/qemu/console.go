@@ -14,6 +14,9 @@ const (
 	// MarkerReady follows a successful self-test (kubelet and kubeadm
 	// versions, containerd, the preloaded pause image running).
 	MarkerReady = "EDGEPROOF-READY"
+	// MarkerJoined follows a successful kubeadm join (or, after a
+	// restart, the check that the node had joined before).
+	MarkerJoined = "EDGEPROOF-JOINED"
 	// MarkerFailed is followed by step=NAME and the reason.
 	MarkerFailed = "EDGEPROOF-FAILED"
 )
@@ -27,13 +30,14 @@ var bootSteps = []struct{ name, marker string }{
 	{"fw_cfg env read", "EDGEPROOF-ENV"},
 	{"kubelet and kubeadm checked", "EDGEPROOF-CHECK"},
 	{"self-test passed", MarkerReady},
+	{"joined the cluster", MarkerJoined},
 }
 
 var failedRE = regexp.MustCompile(MarkerFailed + ` step=(\S+)[^\n]*`)
 
 // bootState reads a serial log: the last milestone reached, whether the
-// self-test passed, and a failure line (the guest's, or a kernel panic).
-func bootState(log string) (step string, ready bool, failure string) {
+// marker was printed, and a failure line (the guest's, or a kernel panic).
+func bootState(log, marker string) (step string, reached bool, failure string) {
 	step = "nothing on the console"
 	for _, s := range bootSteps {
 		if strings.Contains(log, s.marker) {
@@ -47,12 +51,12 @@ func bootState(log string) (step string, ready bool, failure string) {
 		line, _, _ := strings.Cut(log[i:], "\n")
 		return step, false, strings.TrimSpace(line)
 	}
-	return step, strings.Contains(log, MarkerReady), ""
+	return step, strings.Contains(log, marker), ""
 }
 
-// ReadyLine is the guest's EDGEPROOF-READY line.
-func readyLine(log string) string {
-	i := strings.Index(log, MarkerReady)
+// markerLine is the first serial log line holding marker.
+func markerLine(log, marker string) string {
+	i := strings.Index(log, marker)
 	if i < 0 {
 		return ""
 	}
@@ -65,6 +69,15 @@ func readyLine(log string) string {
 // kernel panics or QEMU exits, and after timeout otherwise; every error
 // names the last boot step reached and the serial log.
 func (vm *VM) WaitReady(ctx context.Context, timeout time.Duration) (string, error) {
+	return vm.waitMarker(ctx, MarkerReady, timeout)
+}
+
+// WaitJoined is WaitReady for the join unit's EDGEPROOF-JOINED.
+func (vm *VM) WaitJoined(ctx context.Context, timeout time.Duration) (string, error) {
+	return vm.waitMarker(ctx, MarkerJoined, timeout)
+}
+
+func (vm *VM) waitMarker(ctx context.Context, marker string, timeout time.Duration) (string, error) {
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
 	tick := time.NewTicker(500 * time.Millisecond)
@@ -72,26 +85,26 @@ func (vm *VM) WaitReady(ctx context.Context, timeout time.Duration) (string, err
 	logPath := vm.Config.SerialLog
 	fail := func(format string, args ...any) error {
 		raw, _ := os.ReadFile(logPath)
-		step, _, _ := bootState(string(raw))
+		step, _, _ := bootState(string(raw), marker)
 		return fmt.Errorf("VM %s: %s after %s (last boot step: %s); serial log: %s",
 			vm.Config.Name, fmt.Sprintf(format, args...), time.Since(vm.Started).Round(time.Second), step, logPath)
 	}
 	for {
 		raw, _ := os.ReadFile(logPath)
-		_, ready, failure := bootState(string(raw))
+		_, reached, failure := bootState(string(raw), marker)
 		switch {
 		case failure != "":
 			return "", fail("boot failed: %s", failure)
-		case ready:
-			return readyLine(string(raw)), nil
+		case reached:
+			return markerLine(string(raw), marker), nil
 		}
 		select {
 		case <-ctx.Done():
-			return "", fail("waiting for %s: %v", MarkerReady, ctx.Err())
-		case <-vm.exited:
+			return "", fail("waiting for %s: %v", marker, ctx.Err())
+		case <-vm.done():
 			return "", fail("qemu exited (%v): %s", vm.waitErr, vm.qemuOutput())
 		case <-deadline.C:
-			return "", fail("no %s within %s", MarkerReady, timeout)
+			return "", fail("no %s within %s", marker, timeout)
 		case <-tick.C:
 		}
 	}

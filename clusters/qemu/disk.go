@@ -113,7 +113,7 @@ func (b *builder) build(ctx context.Context) (*Disk, error) {
 	v := b.KubernetesVersion
 	b.p.Infof("Building the %s QEMU node disk for Kubernetes %s", Arch, v)
 	var bins k8sBinaries
-	if err := b.p.Step("kubelet, kubeadm, kube-proxy "+v+" for "+Arch+", edgeproof-pause", func() (err error) {
+	if err := b.p.Step("kubelet, kubeadm, kube-proxy "+v+", edgeproof-pause, -cni, -vmagent for "+Arch, func() (err error) {
 		bins, err = b.buildBinaries(ctx)
 		return err
 	}); err != nil {
@@ -152,7 +152,7 @@ func (b *builder) build(ctx context.Context) (*Disk, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := b.stage("arm64 images (pause, kube-proxy) preloaded for containerd", imagesDir, func() error {
+	if err := b.stage("arm64 images (pause, kube-proxy, edgeproof-cni) preloaded for containerd", imagesDir, func() error {
 		return b.buildImages(ctx, rootfs, bins, imagesDir)
 	}); err != nil {
 		return nil, err

@@ -11,12 +11,20 @@ import (
 
 func testBins(t *testing.T) k8sBinaries {
 	t.Helper()
-	pause := filepath.Join(t.TempDir(), "edgeproof-pause")
+	dir := t.TempDir()
+	pause, cni := filepath.Join(dir, "edgeproof-pause"), filepath.Join(dir, "edgeproof-cni")
 	if err := os.WriteFile(pause, []byte("pause v1"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.WriteFile(cni, []byte("cni v1"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	agent := filepath.Join(dir, "edgeproof-vmagent")
+	if err := os.WriteFile(agent, []byte("agent v1"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	return k8sBinaries{Version: "v1.34.4", Kubelet: "/c/kubelet-a", Kubeadm: "/c/kubeadm-a", KubeProxy: "/c/kube-proxy-a",
-		Pause: pause, PauseImage: "registry.k8s.io/pause:3.10.1", KubeProxyImage: "registry.k8s.io/kube-proxy:v1.34.4"}
+		Pause: pause, CNI: cni, Agent: agent, PauseImage: "registry.k8s.io/pause:3.10.1", KubeProxyImage: "registry.k8s.io/kube-proxy:v1.34.4"}
 }
 
 // Each stage's key moves with its own inputs only, so a new kubelet does
@@ -50,6 +58,13 @@ func TestStageKeysAreIncremental(t *testing.T) {
 	if k, _ := imagesKey(rootfsKey, bins); k == images {
 		t.Error("a new pause program must rebuild the images")
 	}
+	images, _ = imagesKey(rootfsKey, bins)
+	if err := os.WriteFile(bins.CNI, []byte("cni v2"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if k, _ := imagesKey(rootfsKey, bins); k == images {
+		t.Error("a new CNI agent must rebuild the images")
+	}
 
 	base := diskInputs{rootfsKey: rootfsKey, kernelDir: "/q/kernel-1", imagesDir: "/q/images-1", bins: bins, size: "3G"}
 	key, err := base.key()
@@ -59,6 +74,13 @@ func TestStageKeysAreIncremental(t *testing.T) {
 	if again, _ := base.key(); again != key {
 		t.Fatal("disk key is not stable")
 	}
+	if err := os.WriteFile(bins.Agent, []byte("agent v2"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if k, _ := base.key(); k == key {
+		t.Error("a new VM agent must change the disk key")
+	}
+	key, _ = base.key()
 	for name, change := range map[string]func(*diskInputs){
 		"kernel":  func(in *diskInputs) { in.kernelDir = "/q/kernel-2" },
 		"images":  func(in *diskInputs) { in.imagesDir = "/q/images-2" },
@@ -77,7 +99,7 @@ func TestStageKeysAreIncremental(t *testing.T) {
 }
 
 func TestGuestFilesRender(t *testing.T) {
-	files, err := guestFiles(guestData{KubernetesVersion: "v1.34.4", PauseImage: "registry.k8s.io/pause:3.10.1", KubeProxyImage: "registry.k8s.io/kube-proxy:v1.34.4"})
+	files, err := guestFiles(guestData{KubernetesVersion: "v1.34.4", PauseImage: "registry.k8s.io/pause:3.10.1", KubeProxyImage: "registry.k8s.io/kube-proxy:v1.34.4", CNIImage: diskCNIImage})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +116,10 @@ func TestGuestFilesRender(t *testing.T) {
 	if f := byPath["/etc/edgeproof/disk.env"]; !strings.Contains(string(f.Data), "KUBERNETES_VERSION='v1.34.4'") {
 		t.Errorf("disk.env:\n%s", f.Data)
 	}
-	for _, p := range []string{"/usr/local/lib/edgeproof/env", "/usr/local/lib/edgeproof/selftest", "/usr/local/lib/edgeproof/kubelet-cgroups"} {
+	if f := byPath["/etc/edgeproof/disk.env"]; !strings.Contains(string(f.Data), "DISK_CNI_IMAGE='"+diskCNIImage+"'") {
+		t.Errorf("disk.env does not name the disk's CNI image:\n%s", f.Data)
+	}
+	for _, p := range []string{"/usr/local/lib/edgeproof/env", "/usr/local/lib/edgeproof/selftest", "/usr/local/lib/edgeproof/join", "/usr/local/lib/edgeproof/kubelet-cgroups"} {
 		f, ok := byPath[p]
 		if !ok || f.Mode != 0o755 || !strings.HasPrefix(string(f.Data), "#!/bin/sh\n") {
 			t.Errorf("%s: present=%v mode=%o", p, ok, f.Mode)

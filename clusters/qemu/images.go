@@ -19,20 +19,27 @@ import (
 	"github.com/edgeproof/edgeproof/internal/oci"
 )
 
-// imagesKey identifies the preloaded images: the pause program's content
-// (built from the checkout, so not at a content-keyed path), kube-proxy's
+// diskCNIImage is the reference of the arm64 edgeproof-cni on the disk.
+// The cluster's DaemonSet names the image by its host build's digest; the
+// guest tags this one with that reference when it joins.
+const diskCNIImage = "edgeproof.local/edgeproof-cni:disk-" + Arch
+
+// imagesKey identifies the preloaded images: the pause and CNI programs'
+// content (built from the checkout, so not at content-keyed paths), kube-proxy's
 // content-keyed path, the references, and the rootfs kube-proxy's
 // iptables and libraries come from.
 func imagesKey(rootfsKey string, bins k8sBinaries) (string, error) {
 	h := cache.NewHasher().String("rootfs", rootfsKey).String("kube-proxy", bins.KubeProxy).
 		String("refs", bins.PauseImage, bins.KubeProxyImage)
-	if err := h.File(bins.Pause); err != nil {
-		return "", err
+	for _, f := range []string{bins.Pause, bins.CNI} {
+		if err := h.File(f); err != nil {
+			return "", err
+		}
 	}
 	return h.Sum(16), nil
 }
 
-// buildImages builds the arm64 pause and kube-proxy images and imports
+// buildImages builds the arm64 pause, kube-proxy and CNI images and imports
 // them into a containerd root (content store and metadata) that the disk
 // stage copies to /var/lib/containerd: importing on the host takes well
 // under a second, against several seconds in each VM under emulation.
@@ -46,12 +53,16 @@ func (b *builder) buildImages(ctx context.Context, rootfs string, bins k8sBinari
 		if err != nil {
 			return fmt.Errorf("arm64 kube-proxy image: %w", err)
 		}
+		cni, err := nodeimage.CNIImage(bins.CNI, Arch)
+		if err != nil {
+			return err
+		}
 		archive := filepath.Join(tmp, "images.tar")
-		if err := oci.WriteArchive(archive, map[string]v1.Image{bins.PauseImage: pause, bins.KubeProxyImage: proxy}); err != nil {
+		if err := oci.WriteArchive(archive, map[string]v1.Image{bins.PauseImage: pause, bins.KubeProxyImage: proxy, diskCNIImage: cni}); err != nil {
 			return err
 		}
 		root := filepath.Join(tmp, "containerd")
-		if err := preload(ctx, archive, root, []string{bins.PauseImage, bins.KubeProxyImage}); err != nil {
+		if err := preload(ctx, archive, root, []string{bins.PauseImage, bins.KubeProxyImage, diskCNIImage}); err != nil {
 			return err
 		}
 		if err := keepOnly(root, preloadKeep); err != nil {

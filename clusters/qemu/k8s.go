@@ -16,6 +16,10 @@ type k8sBinaries struct {
 	Kubelet, Kubeadm, KubeProxy string
 	// Pause is edgeproof-pause for arm64, the sandbox image's program.
 	Pause string
+	// CNI is edgeproof-cni for arm64, the pod network agent.
+	CNI string
+	// Agent is edgeproof-vmagent for arm64, the host's exec channel.
+	Agent string
 	// PauseImage and KubeProxyImage are the references kubeadm expects.
 	PauseImage, KubeProxyImage string
 }
@@ -57,5 +61,13 @@ func (b *builder) buildBinaries(ctx context.Context) (k8sBinaries, error) {
 		return out, err
 	}
 	out.Pause, err = b.gb.BuildOwn(ctx, gobuild.Program{Name: "edgeproof-pause", Package: "./cmd/edgeproof-pause", Arch: Arch})
+	if err != nil {
+		return out, err
+	}
+	out.CNI, err = b.gb.BuildOwn(ctx, gobuild.Program{Name: "edgeproof-cni", Package: "./cmd/edgeproof-cni", Arch: Arch})
+	if err != nil {
+		return out, err
+	}
+	out.Agent, err = b.gb.BuildOwn(ctx, gobuild.Program{Name: "edgeproof-vmagent", Package: "./cmd/edgeproof-vmagent", Arch: Arch})
 	return out, err
 }

@@ -12,9 +12,11 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
+	"github.com/edgeproof/edgeproof/clusters/qemu/vmagent"
 	"github.com/edgeproof/edgeproof/internal/command"
 )
 
@@ -32,7 +34,7 @@ type VMConfig struct {
 	// Name identifies the VM (its machine ID derives from it).
 	Name string
 	// Disk is the node disk; the VM writes only to its own overlay.
-	Disk *Disk
+	Disk *Disk `json:"-"`
 	// RunDir holds the VM's overlay, QMP and console sockets and pid
 	// file. Keep it short: unix socket paths are limited to 108 bytes.
 	RunDir string
@@ -81,6 +83,8 @@ func (c VMConfig) consolePath() string { return filepath.Join(c.RunDir, "console
 func (c VMConfig) envPath() string     { return filepath.Join(c.RunDir, "env") }
 func (c VMConfig) pidPath() string     { return filepath.Join(c.RunDir, "qemu.pid") }
 func (c VMConfig) outPath() string     { return filepath.Join(c.RunDir, "qemu.log") }
+func (c VMConfig) agentPath() string   { return filepath.Join(c.RunDir, "agent.sock") }
+func (c VMConfig) savedPath() string   { return filepath.Join(c.RunDir, "vm.json") }
 
 // idHash derives stable per-VM identifiers from its name.
 func idHash(name string) []byte {
@@ -128,19 +132,79 @@ func (c VMConfig) Args() []string {
 		"-chardev", "socket,id=console0,path=" + c.consolePath() + ",server=on,wait=off,logfile=" + c.SerialLog,
 		"-serial", "chardev:console0",
 		"-qmp", "unix:" + c.qmpPath() + ",server=on,wait=off",
+		// The guest agent's port: commands for the node, as docker exec
+		// gives them on kind nodes.
+		"-device", "virtio-serial-pci,id=vser0",
+		"-chardev", "socket,id=agent0,path=" + c.agentPath() + ",server=on,wait=off",
+		"-device", "virtserialport,bus=vser0.0,chardev=agent0,name=" + vmagent.PortName,
 		"-pidfile", c.pidPath(),
 	}
 }
 
-// VM is a running (or exited) QEMU process.
+// VM is a running (or exited) QEMU process, started by this process
+// (StartVM) or by another one (OpenVM).
 type VM struct {
 	// Config is the configuration with defaults filled in.
 	Config VMConfig
-	// Started is when QEMU was started.
+	// Started is when QEMU was started (by this process; for a VM found
+	// by OpenVM, when it was found).
 	Started time.Time
-	cmd     *exec.Cmd
-	exited  chan struct{}
-	waitErr error
+	pid     int
+	// exited is closed when QEMU ends: by cmd.Wait for a child, by a
+	// poller started on first need (done) for a VM found by OpenVM.
+	exited   chan struct{}
+	child    bool
+	pollOnce sync.Once
+	waitErr  error
+}
+
+// done is closed when QEMU has exited.
+func (vm *VM) done() <-chan struct{} {
+	if !vm.child {
+		vm.pollOnce.Do(func() {
+			go func() {
+				for {
+					if _, ok := qemuPID(vm.Config.RunDir); !ok {
+						vm.waitErr = errors.New("exited")
+						close(vm.exited)
+						return
+					}
+					time.Sleep(200 * time.Millisecond)
+				}
+			}()
+		})
+	}
+	return vm.exited
+}
+
+// savedConfig is VMConfig as vm.json keeps it, for OpenVM.
+type savedConfig struct {
+	VMConfig
+	DiskDir string
+}
+
+// OpenVM finds the VM whose run directory is runDir, running or not, as
+// StartVM left it: another process (a chaos run) can then power it off,
+// start it again or run commands in it.
+func OpenVM(runDir string) (*VM, error) {
+	var sc savedConfig
+	if err := readJSON(filepath.Join(runDir, "vm.json"), &sc); err != nil {
+		return nil, fmt.Errorf("VM in %s: %w", runDir, err)
+	}
+	d, err := OpenDisk(sc.DiskDir)
+	if err != nil {
+		return nil, fmt.Errorf("VM %s: %w", sc.Name, err)
+	}
+	sc.VMConfig.Disk = d
+	vm := &VM{Config: sc.VMConfig, Started: time.Now(), exited: make(chan struct{})}
+	if pid, running := qemuPID(runDir); running {
+		vm.pid = pid
+	} else {
+		vm.waitErr = errors.New("not running")
+		vm.pollOnce.Do(func() {})
+		close(vm.exited)
+	}
+	return vm, nil
 }
 
 // StartVM creates the VM's overlay of the disk (keeping an existing one,
@@ -166,6 +230,9 @@ func StartVM(ctx context.Context, cfg VMConfig) (*VM, error) {
 	if err := os.WriteFile(cfg.envPath(), env, 0o600); err != nil {
 		return nil, fmt.Errorf("VM %s: writing its env: %w", cfg.Name, err)
 	}
+	if err := writeJSON(cfg.savedPath(), savedConfig{VMConfig: cfg, DiskDir: cfg.Disk.Dir}); err != nil {
+		return nil, fmt.Errorf("VM %s: %w", cfg.Name, err)
+	}
 	// A console log of an earlier run would satisfy the boot wait; it is
 	// kept as .prev, since a restart is often about what happened before.
 	if err := os.Rename(cfg.SerialLog, cfg.SerialLog+".prev"); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -185,10 +252,11 @@ func StartVM(ctx context.Context, cfg VMConfig) (*VM, error) {
 	// Its own process group: a Ctrl-C meant for the test run does not
 	// kill the VM behind the harness's back; Remove does.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	vm := &VM{Config: cfg, Started: time.Now(), cmd: cmd, exited: make(chan struct{})}
+	vm := &VM{Config: cfg, Started: time.Now(), exited: make(chan struct{}), child: true}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("VM %s: starting qemu-system-aarch64: %w", cfg.Name, err)
 	}
+	vm.pid = cmd.Process.Pid
 	go func() {
 		vm.waitErr = cmd.Wait()
 		close(vm.exited)
@@ -197,7 +265,7 @@ func StartVM(ctx context.Context, cfg VMConfig) (*VM, error) {
 }
 
 // PID is QEMU's process ID.
-func (vm *VM) PID() int { return vm.cmd.Process.Pid }
+func (vm *VM) PID() int { return vm.pid }
 
 // Exited reports whether QEMU has exited.
 func (vm *VM) Exited() bool {
@@ -205,14 +273,18 @@ func (vm *VM) Exited() bool {
 	case <-vm.exited:
 		return true
 	default:
-		return false
 	}
+	if !vm.child {
+		_, running := qemuPID(vm.Config.RunDir)
+		return !running
+	}
+	return false
 }
 
 // waitExit waits up to d for QEMU to exit.
 func (vm *VM) waitExit(d time.Duration) bool {
 	select {
-	case <-vm.exited:
+	case <-vm.done():
 		return true
 	case <-time.After(d):
 		return false
@@ -233,7 +305,9 @@ func (vm *VM) PowerOff(ctx context.Context) error {
 	if vm.waitExit(10 * time.Second) {
 		return nil
 	}
-	_ = vm.cmd.Process.Kill()
+	if vm.pid > 0 {
+		_ = syscall.Kill(vm.pid, syscall.SIGKILL)
+	}
 	if !vm.waitExit(10 * time.Second) {
 		return fmt.Errorf("VM %s: qemu (pid %d) did not exit after SIGKILL", vm.Config.Name, vm.PID())
 	}
@@ -306,4 +380,17 @@ func parseUsage(status, stat string) (Usage, error) {
 	}
 	u.CPUSeconds = float64(ut+st) / clockTicks
 	return u, nil
+}
+
+// Exec runs a command in the guest through its agent and returns its
+// output (stdout and stderr); a failed command is a *vmagent.ExitError.
+func (vm *VM) Exec(ctx context.Context, stdin []byte, args ...string) ([]byte, error) {
+	if vm.Exited() {
+		return nil, fmt.Errorf("VM %s: exec %s: the VM is not running", vm.Config.Name, strings.Join(args, " "))
+	}
+	out, err := vmagent.Exec(ctx, vm.Config.agentPath(), stdin, args...)
+	if err != nil {
+		return out, fmt.Errorf("VM %s: %w", vm.Config.Name, err)
+	}
+	return out, nil
 }

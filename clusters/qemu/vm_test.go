@@ -81,25 +81,25 @@ func TestVMIdentity(t *testing.T) {
 
 func TestBootState(t *testing.T) {
 	log := "[    0.000000] Booting Linux on physical CPU 0x0\n[    2.1] Run /init as init process\n[  6.0] systemd[1]: Hostname set\nEDGEPROOF-ENV from=fw_cfg node=edge-1 address=dhcp\n"
-	if step, ready, fail := bootState(log); step != "fw_cfg env read" || ready || fail != "" {
+	if step, ready, fail := bootState(log, MarkerReady); step != "fw_cfg env read" || ready || fail != "" {
 		t.Fatalf("mid-boot: %q %v %q", step, ready, fail)
 	}
 	ok := log + "EDGEPROOF-CHECK uptime=20.1 kubelet\nEDGEPROOF-READY uptime=31.2 kubelet=v1.34.4 containerd=1.6.20 pause=registry.k8s.io/pause:3.10.1\n"
-	if step, ready, fail := bootState(ok); step != "self-test passed" || !ready || fail != "" {
+	if step, ready, fail := bootState(ok, MarkerReady); step != "self-test passed" || !ready || fail != "" {
 		t.Fatalf("ready: %q %v %q", step, ready, fail)
 	}
-	if l := readyLine(ok); !strings.HasPrefix(l, "EDGEPROOF-READY uptime=31.2") || strings.Contains(l, "\n") {
+	if l := markerLine(ok, MarkerReady); !strings.HasPrefix(l, "EDGEPROOF-READY uptime=31.2") || strings.Contains(l, "\n") {
 		t.Fatalf("ready line %q", l)
 	}
 	bad := log + "EDGEPROOF-FAILED step=pause-image uptime=30: registry.k8s.io/pause:3.10.1 is not in containerd\n"
-	if _, ready, fail := bootState(bad); ready || !strings.Contains(fail, "step=pause-image") {
+	if _, ready, fail := bootState(bad, MarkerReady); ready || !strings.Contains(fail, "step=pause-image") {
 		t.Fatalf("failed: %v %q", ready, fail)
 	}
 	panicLog := "Booting Linux on physical CPU\nKernel panic - not syncing: VFS: Unable to mount root fs\n"
-	if step, _, fail := bootState(panicLog); step != "kernel started" || !strings.HasPrefix(fail, "Kernel panic - not syncing") {
+	if step, _, fail := bootState(panicLog, MarkerReady); step != "kernel started" || !strings.HasPrefix(fail, "Kernel panic - not syncing") {
 		t.Fatalf("panic: %q %q", step, fail)
 	}
-	if step, _, _ := bootState(""); step != "nothing on the console" {
+	if step, _, _ := bootState("", MarkerReady); step != "nothing on the console" {
 		t.Fatalf("empty: %q", step)
 	}
 }

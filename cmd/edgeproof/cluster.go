@@ -10,6 +10,7 @@ import (
 	"github.com/edgeproof/edgeproof/clusters"
 	"github.com/edgeproof/edgeproof/clusters/kind"
 	"github.com/edgeproof/edgeproof/clusters/nodeimage"
+	"github.com/edgeproof/edgeproof/clusters/qemu"
 	"github.com/edgeproof/edgeproof/host"
 	"github.com/edgeproof/edgeproof/internal/progress"
 	"github.com/edgeproof/edgeproof/internal/repo"
@@ -24,8 +25,11 @@ func newClusterCmd() *cobra.Command {
 	return cmd
 }
 
+// kindProvider is kind with arm64 QEMU VMs joined where the topology
+// asks for them.
 func kindProvider(p *progress.Printer) *clusters.Provider {
-	return kind.New(func(f string, a ...any) { p.Infof("  "+f, a...) })
+	return kind.New(func(f string, a ...any) { p.Infof("  "+f, a...) }).
+		WithExtension(&qemu.Extension{Printer: p})
 }
 
 // createFlags are the flags of `cluster create`.

@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/edgeproof/edgeproof/clusters"
 	"github.com/edgeproof/edgeproof/clusters/kind"
 	"github.com/edgeproof/edgeproof/clusters/nodeimage"
+	"github.com/edgeproof/edgeproof/clusters/qemu"
 	"github.com/edgeproof/edgeproof/host"
 	"github.com/edgeproof/edgeproof/internal/progress"
 )
@@ -40,9 +43,14 @@ func UnmarshalHandle(b []byte) (ClusterHandle, error) {
 	return h, err
 }
 
-// Provider returns the provider the suites use.
+// Provider returns the provider the suites use: kind, with arm64 QEMU VMs
+// where the topology asks for them (serial logs into $ARTIFACTS/qemu).
 func Provider(p *progress.Printer) *clusters.Provider {
-	return kind.New(func(f string, a ...any) { p.Infof("  "+f, a...) })
+	ext := &qemu.Extension{Printer: p}
+	if dir := os.Getenv("ARTIFACTS"); dir != "" {
+		ext.LogDir = filepath.Join(dir, "qemu")
+	}
+	return kind.New(func(f string, a ...any) { p.Infof("  "+f, a...) }).WithExtension(ext)
 }
 
 // SetupCluster reuses $EDGEPROOF_CLUSTER or creates a cluster from the
@@ -56,7 +64,7 @@ func SetupCluster(ctx context.Context, in SetupClusterInput) (*clusters.Cluster,
 		in.Printer.Infof("Reusing cluster %q ($%s)", name, EnvCluster)
 		return prov.Get(ctx, name)
 	}
-	topo, err := clusters.LoadTopology(in.Config.Topology)
+	topo, err := Topology(in.Config)
 	if err != nil {
 		return nil, err
 	}
@@ -76,6 +84,35 @@ func SetupCluster(ctx context.Context, in SetupClusterInput) (*clusters.Cluster,
 	return prov.Create(ctx, name, topo, clusters.CreateOptions{NodeImage: image, Logf: func(f string, a ...any) { in.Printer.Infof("  "+f, a...) }})
 }
 
+// Topology is the suite's topology as this host can create it: without
+// QEMU the suite runs on the kind nodes alone, and specs that need an
+// arm64 node skip, saying why (ARM64Missing).
+func Topology(cfg *Config) (*clusters.Topology, error) {
+	topo, err := clusters.LoadTopology(cfg.Topology)
+	if err != nil {
+		return nil, err
+	}
+	if host.QEMUMissing() != nil {
+		topo, _ = topo.WithoutARM64()
+	}
+	return topo, nil
+}
+
+// ARM64Missing says why the suite's cluster has no arm64 node.
+func ARM64Missing(cfg *Config) string {
+	topo, err := clusters.LoadTopology(cfg.Topology)
+	if err != nil {
+		return err.Error()
+	}
+	if len(topo.ARM64Workers()) == 0 {
+		return fmt.Sprintf("topology %s has no arm64Nodes (make e2e-qemu uses clusters/configs/edge-arm64.yaml)", filepath.Base(cfg.Topology))
+	}
+	if err := host.QEMUMissing(); err != nil {
+		return err.Error()
+	}
+	return ""
+}
+
 // TeardownCluster deletes a cluster the suite created, unless it was reused
 // or $E2E_KEEP_CLUSTER is set.
 func TeardownCluster(ctx context.Context, p *progress.Printer, h ClusterHandle) error {
@@ -93,5 +130,15 @@ func TeardownCluster(ctx context.Context, p *progress.Printer, h ClusterHandle) 
 		return err
 	}
 	p.Infof("Deleting cluster %q", h.Name)
-	return prov.Delete(ctx, h.Name)
+	if err := prov.Delete(ctx, h.Name); err != nil {
+		return err
+	}
+	left, err := qemu.Leftovers(ctx, h.Name)
+	if err != nil {
+		return err
+	}
+	if len(left) > 0 {
+		return fmt.Errorf("deleting cluster %q left: %s", h.Name, strings.Join(left, "; "))
+	}
+	return nil
 }

@@ -57,6 +57,14 @@ func LoadConfig(path string) (*Config, error) {
 	if c.Topology != "" && !filepath.IsAbs(c.Topology) {
 		c.Topology = filepath.Join(filepath.Dir(path), c.Topology)
 	}
+	// An override is relative to where the run started (make's directory).
+	if t := os.Getenv(EnvTopology); t != "" {
+		abs, err := filepath.Abs(t)
+		if err != nil {
+			return nil, fmt.Errorf("$%s: %w", EnvTopology, err)
+		}
+		c.Topology = abs
+	}
 	return &c, nil
 }
 
@@ -87,6 +95,9 @@ const (
 	EnvClusterName = "E2E_CLUSTER_NAME"
 	// EnvKeep keeps a created cluster after the suite ("1").
 	EnvKeep = "E2E_KEEP_CLUSTER"
+	// EnvTopology replaces the config's topology file (e.g. the arm64
+	// one of make e2e-qemu).
+	EnvTopology = "E2E_TOPOLOGY"
 	// EnvNodeImage uses a given node image instead of building one.
 	EnvNodeImage = "E2E_NODE_IMAGE"
 	// EnvBudgets overrides budgets: "name=20s,other=1m" (stricter
