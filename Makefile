@@ -10,6 +10,8 @@ export ARTIFACTS
 # arm64 QEMU specs (those need their own topology: make e2e-qemu).
 E2E_LABELS ?= !slow && !qemu
 E2E_TIMEOUT ?= 60m
+# `make e2e-qemu` runs every qemu spec; `make test` only the node specs.
+E2E_QEMU_LABELS ?= qemu
 KUBERNETES ?= v1.34.4
 # `make certify`: the budget profile, the run's own report directory (emptied
 # first, so no earlier run's dumps are certified) and an optional signing key.
@@ -84,10 +86,10 @@ e2e-nightly: node-image
 	$(GO) test -v -count=1 -tags e2e ./e2e -timeout 180m -ginkgo.v -ginkgo.label-filter='!qemu'
 	$(MAKE) e2e-qemu
 
-## e2e-qemu: a kind control plane and worker plus an arm64 QEMU VM joined as an edge node (clusters/configs/edge-arm64.yaml); the specs labelled qemu
+## e2e-qemu: a kind control plane and worker plus an arm64 QEMU VM joined as an edge node (clusters/configs/edge-arm64.yaml); the specs labelled qemu (E2E_QEMU_LABELS)
 e2e-qemu: node-image qemu-disk
 	E2E_TOPOLOGY=$(CURDIR)/clusters/configs/edge-arm64.yaml E2E_CLUSTER_NAME=edgeproof-qemu ARTIFACTS=$(ARTIFACTS)/qemu \
-	  $(GO) test -v -count=1 -tags e2e ./e2e -timeout 60m -ginkgo.v -ginkgo.label-filter='qemu'
+	  $(GO) test -v -count=1 -tags e2e ./e2e -timeout 60m -ginkgo.v -ginkgo.label-filter='$(E2E_QEMU_LABELS)'
 
 ## certify: every catalog scenario judged by the certification profile's stricter budgets, then a bundle (reports, scenario files, profile, fingerprint, sha256 manifest; signed with CERTIFY_KEY) in $(ARTIFACTS)/certification.tar.gz
 certify: node-image
@@ -114,8 +116,9 @@ bench: build
 	$(EDGEPROOF) bench devices --devices 10000 --rate 1 --duration 30s
 	$(EDGEPROOF) bench devices --mode broker-sink --devices 100 --rate 500 --duration 20s
 
-## test: everything CI runs: vet, unit tests, the smoke e2e and the cleanup tests
+## test: everything CI runs: vet, unit tests, the smoke e2e, the chaos and cleanup tests, and the arm64 QEMU node specs
 test: prepare browser vet unit e2e-smoke e2e-chaos e2e-cleanup
+	$(MAKE) e2e-qemu E2E_QEMU_LABELS='qemu && !slow'
 
 ## clean: remove local outputs (the cache in ~/.cache/edgeproof stays)
 clean:
