@@ -95,6 +95,26 @@ func runDirs(cluster string) (map[string]string, error) {
 	return out, nil
 }
 
+// eachVM opens every VM of the cluster and calls do on it; the errors of
+// all of them are returned together.
+func eachVM(cluster string, do func(node string, vm *VM) error) error {
+	dirs, err := runDirs(cluster)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for node, run := range dirs {
+		vm, err := OpenVM(run)
+		if err == nil {
+			err = do(node, vm)
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // Nodes implements clusters.Extension.
 func (e *Extension) Nodes(ctx context.Context, name string) ([]clusters.NodeOps, error) {
 	dirs, err := runDirs(name)
@@ -126,17 +146,7 @@ func (e *Extension) Delete(ctx context.Context, name string) error {
 // (this boot's and the previous one's) and, from a running VM, its
 // journal, into dir/<node>/ (beside the backend's node folders).
 func (e *Extension) CollectLogs(ctx context.Context, name, dir string) error {
-	dirs, err := runDirs(name)
-	if err != nil {
-		return err
-	}
-	var errs []error
-	for node, run := range dirs {
-		vm, err := OpenVM(run)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
+	return eachVM(name, func(node string, vm *VM) error {
 		out := filepath.Join(dir, node)
 		if err := os.MkdirAll(out, 0o755); err != nil {
 			return err
@@ -148,13 +158,13 @@ func (e *Extension) CollectLogs(ctx context.Context, name, dir string) error {
 		}
 		if !vm.Exited() {
 			jctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			defer cancel()
 			if j, err := vm.Exec(jctx, nil, "journalctl", "-b", "--no-pager"); err == nil {
 				_ = os.WriteFile(filepath.Join(out, "journal.log"), j, 0o644)
 			}
-			cancel()
 		}
-	}
-	return errors.Join(errs...)
+		return nil
+	})
 }
 
 // vmNode is a joined VM as a clusters.NodeOps. Every call opens the VM's
@@ -271,23 +281,16 @@ func (e *Extension) LoadImageArchives(ctx context.Context, name string, archives
 	const script = `f=$(mktemp) && cat > "$f" && ctr -n k8s.io images import "$f" >/dev/null; rc=$?; rm -f "$f"; [ $rc = 0 ] || exit $rc
 for r in $(ctr -n k8s.io images ls -q | grep -v '^sha256:'); do ctr -n k8s.io images label "$r" io.cri-containerd.pinned=pinned >/dev/null; done
 sync`
-	var errs []error
-	for node, run := range dirs {
-		vm, err := OpenVM(run)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
+	return eachVM(name, func(node string, vm *VM) error {
 		if vm.Exited() {
-			continue
+			return nil
 		}
 		// Emulated: a few MiB take seconds to unpack.
 		lctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-		_, err = vm.Exec(lctx, data, "sh", "-c", script)
-		cancel()
-		if err != nil {
-			errs = append(errs, fmt.Errorf("node %s: importing %s: %w", node, filepath.Base(archive), err))
+		defer cancel()
+		if _, err := vm.Exec(lctx, data, "sh", "-c", script); err != nil {
+			return fmt.Errorf("node %s: importing %s: %w", node, filepath.Base(archive), err)
 		}
-	}
-	return errors.Join(errs...)
+		return nil
+	})
 }

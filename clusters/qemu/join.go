@@ -79,7 +79,7 @@ type EdgeNode struct {
 	IP string
 	// Tap is the VM's tap device on the cluster network's bridge.
 	Tap string
-	// VM is the running QEMU process (replaced by Restart).
+	// VM is the running QEMU process.
 	VM *VM
 	// Timings of the join, from QEMU's start.
 	BootedAfter, JoinedAfter, ReadyAfter time.Duration
@@ -135,7 +135,7 @@ func Join(ctx context.Context, opts JoinOptions, specs []EdgeNodeSpec) ([]*EdgeN
 			cleanup()
 			return nil, fmt.Errorf("node %s: %w", s.Name, err)
 		}
-		n := &EdgeNode{Spec: s, IP: ip.String(), Tap: tapName(opts.Cluster.Name + "/" + s.Name)}
+		n := &EdgeNode{Spec: s, IP: ip.String(), Tap: nodeTap(opts.Cluster.Name, s.Name)}
 		if err := addTap(ctx, n.Tap, bridge.Bridge); err != nil {
 			cleanup()
 			return nil, fmt.Errorf("node %s: %w", s.Name, err)
@@ -305,25 +305,6 @@ func caCertHash(pemData []byte) (string, error) {
 	return "sha256:" + hex.EncodeToString(sum[:]), nil
 }
 
-// PowerLoss cuts the VM's power (QMP quit, no shutdown).
-func (n *EdgeNode) PowerLoss(ctx context.Context) error { return n.VM.PowerOff(ctx) }
-
-// Restart boots the VM again from its overlay, as after a power cut: the
-// node's kubeconfig is on the disk, so it rejoins without a token. It
-// returns once the guest's join unit reports the node joined; the caller
-// waits for Ready.
-func (n *EdgeNode) Restart(ctx context.Context) error {
-	vm, err := StartVM(ctx, n.VM.Config)
-	if err != nil {
-		return fmt.Errorf("node %s: %w", n.Spec.Name, err)
-	}
-	n.VM = vm
-	if _, err := vm.WaitJoined(ctx, BootTimeout); err != nil {
-		return fmt.Errorf("node %s: restart: %w", n.Spec.Name, err)
-	}
-	return nil
-}
-
 // Remove powers the VM off, deletes its Node object (when cs is not nil),
 // its tap and its run directory (overlay included).
 func (n *EdgeNode) Remove(ctx context.Context, cs kubernetes.Interface) error {
@@ -361,7 +342,7 @@ func RemoveAll(ctx context.Context, cluster string) error {
 		if pid, ok := qemuPID(run); ok {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
 		}
-		if err := deleteTap(ctx, tapName(cluster+"/"+e.Name())); err != nil {
+		if err := deleteTap(ctx, nodeTap(cluster, e.Name())); err != nil {
 			errs = append(errs, err)
 		}
 		if err := os.RemoveAll(run); err != nil {
@@ -386,14 +367,17 @@ func qemuPID(run string) (int, bool) {
 		return 0, false
 	}
 	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-	if err != nil {
-		return 0, false
-	}
-	args := strings.Split(string(cmdline), "\x00")
-	if !strings.HasSuffix(args[0], "qemu-system-aarch64") || !strings.Contains(string(cmdline), run+"/") {
+	if err != nil || !qemuFrom(cmdline, run) {
 		return 0, false
 	}
 	return pid, true
+}
+
+// qemuFrom reports whether a /proc cmdline is qemu-system-aarch64 using
+// files under dir.
+func qemuFrom(cmdline []byte, dir string) bool {
+	prog, _, _ := strings.Cut(string(cmdline), "\x00")
+	return strings.HasSuffix(prog, "qemu-system-aarch64") && strings.Contains(string(cmdline), dir+"/")
 }
 
 // Leftovers lists what remains of a cluster's VMs after it was deleted:
@@ -413,19 +397,14 @@ func Leftovers(ctx context.Context, cluster string) ([]string, error) {
 	}
 	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
 	for _, p := range procs {
-		raw, err := os.ReadFile(p)
-		if err != nil {
-			continue
-		}
-		args := strings.Split(string(raw), "\x00")
-		if strings.HasSuffix(args[0], "qemu-system-aarch64") && strings.Contains(string(raw), dir+"/") {
+		if raw, err := os.ReadFile(p); err == nil && qemuFrom(raw, dir) {
 			out = append(out, "QEMU process "+filepath.Base(filepath.Dir(p)))
 		}
 	}
 	// Tap names derive from node names; a cluster has at most a few VMs.
 	for i := 1; i <= 16; i++ {
-		tap := tapName(cluster + "/" + NodeName(cluster, i))
-		if command.New("ip", "link", "show", tap).Run(ctx) == nil {
+		tap := nodeTap(cluster, NodeName(cluster, i))
+		if tapExists(ctx, tap) {
 			out = append(out, "tap device "+tap)
 		}
 	}

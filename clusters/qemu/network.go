@@ -105,6 +105,14 @@ func tapName(vmName string) string {
 	return fmt.Sprintf("eptap%x", idHash(vmName)[:4])
 }
 
+// nodeTap is the tap of a cluster's VM node.
+func nodeTap(cluster, node string) string { return tapName(cluster + "/" + node) }
+
+// tapExists reports whether the tap device is present.
+func tapExists(ctx context.Context, tap string) bool {
+	return command.New("ip", "link", "show", tap).Run(ctx) == nil
+}
+
 // addTap creates the tap device and attaches it to the bridge; an
 // existing one (from a crashed run) is replaced.
 func addTap(ctx context.Context, tap, bridge string) error {
@@ -124,7 +132,7 @@ func addTap(ctx context.Context, tap, bridge string) error {
 
 // deleteTap removes a tap device; a missing one is not an error.
 func deleteTap(ctx context.Context, tap string) error {
-	if command.New("ip", "link", "show", tap).Run(ctx) != nil {
+	if !tapExists(ctx, tap) {
 		return nil
 	}
 	if err := command.New("ip", "link", "del", tap).Run(ctx); err != nil {
