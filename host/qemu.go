@@ -104,14 +104,14 @@ func qemuCapabilities() []Capability {
 			caps = append(caps, Capability{t.Capability, p, true, "used to " + t.Purpose})
 		} else {
 			caps = append(caps, Capability{t.Capability, "absent", false,
-				"needed to " + t.Purpose + ": apt-get install " + t.Package + " (or `edgeproof doctor --fix`)"})
+				"needed to " + t.Purpose + ": apt-get install " + t.Package + " (or `edgeproof doctor --fix --qemu`)"})
 		}
 	}
 	if v, ok := binfmtState(); ok {
 		caps = append(caps, Capability{CapBinfmt, v, true, "arm64 rootfs steps run under qemu-user"})
 	} else {
 		caps = append(caps, Capability{CapBinfmt, v, false,
-			"arm64 rootfs cannot be built; mount binfmt_misc and run `update-binfmts --enable qemu-aarch64` (or `edgeproof doctor --fix`)"})
+			"arm64 rootfs cannot be built; mount binfmt_misc and run `update-binfmts --enable qemu-aarch64` (or `edgeproof doctor --fix --qemu`)"})
 	}
 	return caps
 }

@@ -118,11 +118,18 @@ func corednsModule(version string) gobuild.Module {
 	}
 }
 
+// CrictlModule is the cri-tools module whose crictl goes with Kubernetes
+// version k8sVersion (the arm64 QEMU disk builds it too).
+func CrictlModule(k8sVersion string) gobuild.Module { return crictlModule(crictlVersion(k8sVersion)) }
+
+// CrictlPackage is crictl's main package in CrictlModule.
+const CrictlPackage = "sigs.k8s.io/cri-tools/cmd/crictl"
+
 func crictlModule(version string) gobuild.Module {
 	return gobuild.Module{
 		Name:     "cri-tools-" + version,
 		Requires: []string{"sigs.k8s.io/cri-tools@" + version},
-		Imports:  []string{"sigs.k8s.io/cri-tools/cmd/crictl"},
+		Imports:  []string{CrictlPackage},
 	}
 }
 

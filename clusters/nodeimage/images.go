@@ -3,8 +3,6 @@ package nodeimage
 import (
 	"context"
 	"fmt"
-	"os"
-	"path"
 	"path/filepath"
 	"strings"
 
@@ -122,37 +120,4 @@ func sharedLibs(ctx context.Context, rootfs, elf string) ([]string, error) {
 		}
 	}
 	return libs, nil
-}
-
-// resolveIn follows symlinks of p as if root were "/", returning the host
-// path of the final file. Debian's rootfs holds absolute links (the dynamic
-// loader's) that would otherwise point into the host.
-func resolveIn(root, p string) (string, error) {
-	cur := "/"
-	parts := strings.Split(strings.Trim(p, "/"), "/")
-	for hops := 0; len(parts) > 0; {
-		next := path.Join(cur, parts[0])
-		parts = parts[1:]
-		st, err := os.Lstat(filepath.Join(root, next))
-		if err != nil {
-			return "", fmt.Errorf("resolving %s in %s: %w", p, root, err)
-		}
-		if st.Mode()&os.ModeSymlink == 0 {
-			cur = next
-			continue
-		}
-		if hops++; hops > 40 {
-			return "", fmt.Errorf("resolving %s in %s: too many links", p, root)
-		}
-		target, err := os.Readlink(filepath.Join(root, next))
-		if err != nil {
-			return "", err
-		}
-		if !path.IsAbs(target) {
-			target = path.Join(cur, target)
-		}
-		parts = append(strings.Split(strings.Trim(target, "/"), "/"), parts...)
-		cur = "/"
-	}
-	return filepath.Join(root, cur), nil
 }

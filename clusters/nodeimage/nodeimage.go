@@ -129,7 +129,7 @@ func (b *builder) build(ctx context.Context) (Result, error) {
 	}{
 		{"etcd", etcdModule(etcdVersion(tagOf(imgs.Etcd))), ".", &bs.etcd},
 		{"coredns", corednsModule(tagOf(imgs.CoreDNS)), ".", &bs.coredns},
-		{"crictl", crictlModule(crictlVersion(v)), "sigs.k8s.io/cri-tools/cmd/crictl", &bs.crictl},
+		{"crictl", CrictlModule(v), CrictlPackage, &bs.crictl},
 		{"metrics-server", metricsServerModule(MetricsServerVersion), "sigs.k8s.io/metrics-server/cmd/metrics-server", &bs.metricsServer},
 	}
 	for _, t := range third {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"text/template"
 
+	"github.com/edgeproof/edgeproof/clusters/nodeimage"
 	"github.com/edgeproof/edgeproof/internal/cache"
 	"github.com/edgeproof/edgeproof/internal/command"
 )
@@ -100,7 +101,7 @@ func (in diskInputs) key() (string, error) {
 		return "", err
 	}
 	h := cache.NewHasher().String("rootfs", in.rootfsKey).String("kernel", filepath.Base(in.kernelDir)).
-		String("images", filepath.Base(in.imagesDir)).String("bins", in.bins.Kubelet, in.bins.Kubeadm).
+		String("images", filepath.Base(in.imagesDir)).String("bins", in.bins.Kubelet, in.bins.Kubeadm, in.bins.Crictl).
 		String("size", in.size).String("units", guestUnits...)
 	// The agent is built from the checkout, not at a content-keyed path.
 	if err := h.File(in.bins.Agent); err != nil {
@@ -145,7 +146,7 @@ func (b *builder) buildDisk(ctx context.Context, in diskInputs, dir string) erro
 
 // populate adds everything but Debian's packages to the scratch rootfs.
 func (b *builder) populate(ctx context.Context, root string, in diskInputs) error {
-	modules, err := inRoot(root, "/lib/modules")
+	modules, err := nodeimage.InRoot(root, "/lib/modules")
 	if err != nil {
 		return err
 	}
@@ -155,7 +156,7 @@ func (b *builder) populate(ctx context.Context, root string, in diskInputs) erro
 	if err := command.New("cp", "-a", filepath.Join(in.kernelDir, "modules"), filepath.Join(modules, in.kernel.Release)).Run(ctx); err != nil {
 		return fmt.Errorf("adding kernel modules: %w", err)
 	}
-	ctrRoot, err := inRoot(root, "/var/lib/containerd")
+	ctrRoot, err := nodeimage.InRoot(root, "/var/lib/containerd")
 	if err != nil {
 		return err
 	}
@@ -165,7 +166,7 @@ func (b *builder) populate(ctx context.Context, root string, in diskInputs) erro
 	if err := command.New("cp", "-a", filepath.Join(in.imagesDir, "containerd")+"/.", ctrRoot).Run(ctx); err != nil {
 		return fmt.Errorf("adding preloaded images: %w", err)
 	}
-	for _, bin := range [][2]string{{in.bins.Kubelet, "/usr/bin/kubelet"}, {in.bins.Kubeadm, "/usr/bin/kubeadm"}, {in.bins.Agent, "/usr/local/lib/edgeproof/vmagent"}} {
+	for _, bin := range [][2]string{{in.bins.Kubelet, "/usr/bin/kubelet"}, {in.bins.Kubeadm, "/usr/bin/kubeadm"}, {in.bins.Crictl, "/usr/local/bin/crictl"}, {in.bins.Agent, "/usr/local/lib/edgeproof/vmagent"}} {
 		data, err := os.ReadFile(bin[0])
 		if err != nil {
 			return fmt.Errorf("adding %s: %w", bin[1], err)
@@ -203,7 +204,7 @@ func (b *builder) populate(ctx context.Context, root string, in diskInputs) erro
 		return err
 	}
 	for _, d := range []string{"/var/lib/cni", "/etc/cni/net.d", "/var/lib/kubelet", "/etc/kubernetes/manifests"} {
-		p, err := inRoot(root, d)
+		p, err := nodeimage.InRoot(root, d)
 		if err != nil {
 			return err
 		}

@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/edgeproof/edgeproof/clusters/nodeimage"
 	"github.com/edgeproof/edgeproof/host"
@@ -113,7 +114,7 @@ func (b *builder) build(ctx context.Context) (*Disk, error) {
 	v := b.KubernetesVersion
 	b.p.Infof("Building the %s QEMU node disk for Kubernetes %s", Arch, v)
 	var bins k8sBinaries
-	if err := b.p.Step("kubelet, kubeadm, kube-proxy "+v+", edgeproof-pause, -cni, -vmagent for "+Arch, func() (err error) {
+	if err := b.p.Step("kubelet, kubeadm, kube-proxy "+v+", crictl, edgeproof-pause, -cni, -vmagent for "+Arch, func() (err error) {
 		bins, err = b.buildBinaries(ctx)
 		return err
 	}); err != nil {
@@ -176,6 +177,13 @@ func (b *builder) build(ctx context.Context) (*Disk, error) {
 		return nil, err
 	}
 	d.Cached = cached
+	removed, err := pruneStages([]string{dir, imagesDir, kernelDir}, "disk", "images", "kernel")
+	if err != nil {
+		return nil, err
+	}
+	if len(removed) > 0 {
+		b.p.Infof("Removed %d outdated stage folder(s) from the cache: %s", len(removed), strings.Join(removed, ", "))
+	}
 	b.p.Infof("Node disk: %s", d.Image)
 	return d, nil
 }

@@ -23,7 +23,7 @@ func testBins(t *testing.T) k8sBinaries {
 	if err := os.WriteFile(agent, []byte("agent v1"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	return k8sBinaries{Version: "v1.34.4", Kubelet: "/c/kubelet-a", Kubeadm: "/c/kubeadm-a", KubeProxy: "/c/kube-proxy-a",
+	return k8sBinaries{Version: "v1.34.4", Kubelet: "/c/kubelet-a", Kubeadm: "/c/kubeadm-a", KubeProxy: "/c/kube-proxy-a", Crictl: "/c/crictl-a",
 		Pause: pause, CNI: cni, Agent: agent, PauseImage: "registry.k8s.io/pause:3.10.1", KubeProxyImage: "registry.k8s.io/kube-proxy:v1.34.4"}
 }
 
@@ -86,6 +86,7 @@ func TestStageKeysAreIncremental(t *testing.T) {
 		"images":  func(in *diskInputs) { in.imagesDir = "/q/images-2" },
 		"kubelet": func(in *diskInputs) { in.bins.Kubelet = "/c/kubelet-b" },
 		"kubeadm": func(in *diskInputs) { in.bins.Kubeadm = "/c/kubeadm-b" },
+		"crictl":  func(in *diskInputs) { in.bins.Crictl = "/c/crictl-b" },
 		"size":    func(in *diskInputs) { in.size = "4G" },
 		"pause":   func(in *diskInputs) { in.bins.PauseImage = "registry.k8s.io/pause:3.11" },
 		"version": func(in *diskInputs) { in.bins.Version = "v1.34.5" },

@@ -7,53 +7,15 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"strings"
-)
 
-// inRoot maps p, an absolute path inside the tree root, to a host path,
-// following the tree's own symlinks as if root were "/". Debian's merged
-// /usr makes /lib, /bin and /sbin links into /usr: writing through a
-// plain filepath.Join(root, "/lib/...") would land in the right place,
-// but creating a missing /lib there would replace the link with a
-// directory. Components that do not exist yet are kept as they are.
-func inRoot(root, p string) (string, error) {
-	cur := "/"
-	parts := strings.Split(strings.Trim(path.Clean("/"+p), "/"), "/")
-	for hops := 0; len(parts) > 0 && parts[0] != ""; {
-		next := path.Join(cur, parts[0])
-		parts = parts[1:]
-		st, err := os.Lstat(filepath.Join(root, next))
-		if errors.Is(err, fs.ErrNotExist) {
-			return filepath.Join(append([]string{root, next}, parts...)...), nil
-		}
-		if err != nil {
-			return "", fmt.Errorf("resolving %s in %s: %w", p, root, err)
-		}
-		if st.Mode()&fs.ModeSymlink == 0 {
-			cur = next
-			continue
-		}
-		if hops++; hops > 40 {
-			return "", fmt.Errorf("resolving %s in %s: too many links", p, root)
-		}
-		target, err := os.Readlink(filepath.Join(root, next))
-		if err != nil {
-			return "", fmt.Errorf("resolving %s in %s: %w", p, root, err)
-		}
-		if !path.IsAbs(target) {
-			target = path.Join(cur, target)
-		}
-		parts = append(strings.Split(strings.Trim(path.Clean(target), "/"), "/"), parts...)
-		cur = "/"
-	}
-	return filepath.Join(root, cur), nil
-}
+	"github.com/edgeproof/edgeproof/clusters/nodeimage"
+)
 
 // writeInRoot writes data to p inside the tree root (see inRoot), creating
 // parent directories. It replaces the file (write and rename) instead of
 // writing into it, so a file hard-linked from elsewhere stays unchanged.
 func writeInRoot(root, p string, data []byte, mode os.FileMode) error {
-	dst, err := inRoot(root, p)
+	dst, err := nodeimage.InRoot(root, p)
 	if err != nil {
 		return err
 	}
@@ -76,7 +38,7 @@ func writeInRoot(root, p string, data []byte, mode os.FileMode) error {
 // symlinkInRoot makes p inside root a link to target, replacing whatever
 // file or link was there.
 func symlinkInRoot(root, p, target string) error {
-	parent, err := inRoot(root, path.Dir(path.Clean("/"+p)))
+	parent, err := nodeimage.InRoot(root, path.Dir(path.Clean("/"+p)))
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/edgeproof/edgeproof/clusters/nodeimage"
 )
 
 // A merged-/usr tree: writing under /lib must go through the link, never
@@ -25,9 +27,9 @@ func TestInRootFollowsTheTreesLinks(t *testing.T) {
 		"/etc/fstab":        filepath.Join(root, "etc/fstab"),
 		"/lib/../etc/hosts": filepath.Join(root, "etc/hosts"),
 	} {
-		got, err := inRoot(root, in)
+		got, err := nodeimage.InRoot(root, in)
 		if err != nil || got != want {
-			t.Errorf("inRoot(%s) = %s, %v; want %s", in, got, err, want)
+			t.Errorf("nodeimage.InRoot(%s) = %s, %v; want %s", in, got, err, want)
 		}
 	}
 	if err := writeInRoot(root, "/lib/systemd/x.conf", []byte("x"), 0o644); err != nil {

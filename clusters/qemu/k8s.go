@@ -14,6 +14,8 @@ type k8sBinaries struct {
 	// Version is the Kubernetes version they were built at.
 	Version                     string
 	Kubelet, Kubeadm, KubeProxy string
+	// Crictl is crictl for arm64 (container-kill finds containers with it).
+	Crictl string
 	// Pause is edgeproof-pause for arm64, the sandbox image's program.
 	Pause string
 	// CNI is edgeproof-cni for arm64, the pod network agent.
@@ -24,7 +26,7 @@ type k8sBinaries struct {
 	PauseImage, KubeProxyImage string
 }
 
-// buildBinaries cross-builds kubelet, kubeadm and kube-proxy for arm64
+// buildBinaries cross-builds kubelet, kubeadm, kube-proxy and crictl for arm64
 // from the kind node image's generated Kubernetes module (same sources,
 // same version ldflags, shared Go caches) and asks a host kubeadm of the
 // same version which pause and kube-proxy images it expects.
@@ -49,6 +51,10 @@ func (b *builder) buildBinaries(ctx context.Context) (k8sBinaries, error) {
 		if err != nil {
 			return out, err
 		}
+	}
+	out.Crictl, err = b.gb.BuildFromModule(ctx, nodeimage.CrictlModule(v), gobuild.Program{Name: "crictl", Package: nodeimage.CrictlPackage, Arch: Arch})
+	if err != nil {
+		return out, err
 	}
 	// The image list comes from a kubeadm for the host (the kind node
 	// image builds the same one), not from the arm64 one under emulation.

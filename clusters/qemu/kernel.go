@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/edgeproof/edgeproof/clusters/nodeimage"
 	"github.com/edgeproof/edgeproof/internal/cache"
 	"github.com/edgeproof/edgeproof/internal/command"
 )
@@ -111,7 +112,7 @@ func (b *builder) makeInitramfs(ctx context.Context, rootfs, unpacked, release, 
 	if err := command.New("cp", "-al", rootfs, work).LowPriority(b.LowPriority).Run(ctx); err != nil {
 		return "", fmt.Errorf("linking a scratch copy of the rootfs: %w", err)
 	}
-	modules, err := inRoot(work, "/lib/modules")
+	modules, err := nodeimage.InRoot(work, "/lib/modules")
 	if err != nil {
 		return "", err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/edgeproof/edgeproof/internal/cache"
 )
@@ -64,4 +65,60 @@ func buildStage(dir string, build func(tmp string) error) (cached bool, err erro
 		return false, fmt.Errorf("moving %s into place: %w", filepath.Base(dir), err)
 	}
 	return false, nil
+}
+
+// pruneStages removes the complete stage directories called
+// NAME-<key>, for each of names, except those in keep and the disks a VM
+// still boots from (named by any vm.json in the VMs' state folder, running
+// or not: its overlay is backed by that base image). Every input change
+// leaves a stage behind, and a disk stage is about 750 MiB. It returns
+// what it removed.
+func pruneStages(keep []string, names ...string) ([]string, error) {
+	root, err := cache.Dir("qemu")
+	if err != nil {
+		return nil, err
+	}
+	inUse, err := disksInUse()
+	if err != nil {
+		return nil, err
+	}
+	var removed []string
+	for _, name := range names {
+		dirs, err := filepath.Glob(filepath.Join(root, name+"-*"))
+		if err != nil {
+			return removed, err
+		}
+		for _, d := range dirs {
+			if slices.Contains(keep, d) || inUse[d] || !stageDone(d) {
+				continue // a partial directory may be another build's
+			}
+			if err := os.RemoveAll(d); err != nil {
+				return removed, fmt.Errorf("pruning %s: %w", d, err)
+			}
+			removed = append(removed, d)
+		}
+	}
+	return removed, nil
+}
+
+// disksInUse are the disk directories named by the saved configs of VMs
+// of every cluster.
+func disksInUse() (map[string]bool, error) {
+	vms, err := cache.Dir("vms")
+	if err != nil {
+		return nil, err
+	}
+	saved, err := filepath.Glob(filepath.Join(vms, "*", "*", "vm.json"))
+	if err != nil {
+		return nil, err
+	}
+	use := map[string]bool{}
+	for _, f := range saved {
+		var sc savedConfig
+		if err := readJSON(f, &sc); err != nil {
+			return nil, fmt.Errorf("cannot tell which disk a VM uses: %w", err)
+		}
+		use[sc.DiskDir] = true
+	}
+	return use, nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/edgeproof/edgeproof/internal/cache"
@@ -42,5 +43,46 @@ func TestBuildStageIsAtomicAndCached(t *testing.T) {
 	_ = os.MkdirAll(other, 0o755)
 	if cached, err := buildStage(other, build); err != nil || cached || runs != 2 {
 		t.Fatalf("unmarked dir: cached=%v err=%v runs=%d", cached, err, runs)
+	}
+}
+
+func TestPruneStagesKeepsCurrentAndInUse(t *testing.T) {
+	t.Setenv(cache.EnvDir, t.TempDir())
+	mk := func(name, key string, complete bool) string {
+		dir, err := stageDir(name, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if complete {
+			if err := os.WriteFile(filepath.Join(dir, completeMark), nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return dir
+	}
+	current, old, used := mk("disk", "new", true), mk("disk", "old", true), mk("disk", "used", true)
+	partial := mk("disk", "partial", false)
+	images, oldImages := mk("images", "new", true), mk("images", "old", true)
+	vms, err := cache.Dir("vms", "edge", "arm64-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := writeJSON(filepath.Join(vms, "vm.json"), savedConfig{DiskDir: used}); err != nil {
+		t.Fatal(err)
+	}
+	removed, err := pruneStages([]string{current, images}, "disk", "images")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{old, oldImages}; !slices.Equal(removed, want) {
+		t.Fatalf("removed %v, want %v", removed, want)
+	}
+	for _, d := range []string{current, used, partial, images} {
+		if _, err := os.Stat(d); err != nil {
+			t.Errorf("%s was pruned: %v", d, err)
+		}
 	}
 }
