@@ -19,7 +19,7 @@ CERTIFY_PROFILE ?= $(CURDIR)/scenarios/profiles/certify.yaml
 CERTIFY_DIR ?= $(ARTIFACTS)/certify
 CERTIFY_KEY ?=
 
-.PHONY: all bench e2e-chaos browser build prepare node-image qemu-disk e2e-qemu-boot e2e-qemu cluster cluster-delete unit vet e2e e2e-smoke e2e-nightly e2e-cleanup certify test clean
+.PHONY: all bench e2e-chaos browser build prepare node-image qemu-disk e2e-qemu-boot e2e-qemu e2e-qemu-chaos cluster cluster-delete unit vet e2e e2e-smoke e2e-nightly e2e-cleanup certify test clean
 
 all: build
 
@@ -81,15 +81,23 @@ e2e: node-image
 e2e-smoke: node-image
 	$(GO) test -v -count=1 -tags e2e ./e2e -timeout $(E2E_TIMEOUT) -ginkgo.v -ginkgo.label-filter='smoke'
 
-## e2e-nightly: every spec, slow ones included, then the arm64 QEMU specs on their own cluster
+## e2e-nightly: every spec, slow ones included, then the arm64 QEMU specs and the native faults on a VM, each on their own cluster
 e2e-nightly: node-image
 	$(GO) test -v -count=1 -tags e2e ./e2e -timeout 180m -ginkgo.v -ginkgo.label-filter='!qemu'
 	$(MAKE) e2e-qemu
+	$(MAKE) e2e-qemu-chaos
 
 ## e2e-qemu: a kind control plane and worker plus an arm64 QEMU VM joined as an edge node (clusters/configs/edge-arm64.yaml); the specs labelled qemu (E2E_QEMU_LABELS)
 e2e-qemu: node-image qemu-disk
 	E2E_TOPOLOGY=$(CURDIR)/clusters/configs/edge-arm64.yaml E2E_CLUSTER_NAME=edgeproof-qemu ARTIFACTS=$(ARTIFACTS)/qemu \
 	  $(GO) test -v -count=1 -tags e2e ./e2e -timeout 60m -ginkgo.v -ginkgo.label-filter='$(E2E_QEMU_LABELS)'
+
+## e2e-qemu-chaos: every native fault injected into an arm64 QEMU VM and healed, checked from outside (chaos/native TestNativeFaults with EDGEPROOF_NODE on the VM), on a throwaway edge-arm64 cluster
+e2e-qemu-chaos: node-image qemu-disk
+	@set -e; name=edgeproof-qchaos; \
+	  $(EDGEPROOF) cluster create --name $$name --topology $(CURDIR)/clusters/configs/edge-arm64.yaml >/dev/null; \
+	  trap '$(EDGEPROOF) cluster delete '$$name EXIT; \
+	  EDGEPROOF_CLUSTER=$$name EDGEPROOF_NODE=$$name-arm64-1 $(GO) test -v -count=1 -tags e2e ./chaos/native -run TestNativeFaults -timeout 60m
 
 ## certify: every catalog scenario judged by the certification profile's stricter budgets, then a bundle (reports, scenario files, profile, fingerprint, sha256 manifest; signed with CERTIFY_KEY) in $(ARTIFACTS)/certification.tar.gz
 certify: node-image

@@ -40,6 +40,20 @@ type NodeOps interface {
 	State(ctx context.Context) (string, error)
 }
 
+// Resetter is implemented by NodeOps whose machine has a reset line (a
+// QEMU VM): Reset restarts it at once, without shutting anything down, as
+// a board's watchdog or reset button does.
+type Resetter interface {
+	Reset(ctx context.Context) error
+}
+
+// Linker is implemented by NodeOps whose network link can be taken down
+// and up from outside, as a cable is pulled and plugged back: the node
+// sees its carrier go and nothing passes either way.
+type Linker interface {
+	SetLink(ctx context.Context, up bool) error
+}
+
 // Backend is implemented by each provider (package clusters/kind, ...).
 type Backend interface {
 	// Kind names the backend ("kind").
@@ -404,6 +418,45 @@ func (n *Node) Pause(ctx context.Context) error { return wrap(n, "pause", n.ops.
 
 // Resume thaws a paused node.
 func (n *Node) Resume(ctx context.Context) error { return wrap(n, "resume", n.ops.Resume(ctx)) }
+
+// Reboot restarts the node: a hardware reset where the node has one (see
+// Resetter), else a graceful stop and a start.
+func (n *Node) Reboot(ctx context.Context) error {
+	if r, ok := n.ops.(Resetter); ok {
+		return wrap(n, "reset", r.Reset(ctx))
+	}
+	if err := n.Stop(ctx); err != nil {
+		return err
+	}
+	return n.Start(ctx)
+}
+
+// Resets reports whether Reboot is a hardware reset rather than a stop
+// and a start.
+func (n *Node) Resets() bool {
+	_, ok := n.ops.(Resetter)
+	return ok
+}
+
+// LinkControl reports whether SetLink can act on the node.
+func (n *Node) LinkControl() bool {
+	_, ok := n.ops.(Linker)
+	return ok
+}
+
+// SetLink takes the node's network link down or brings it back up. It
+// fails with errors.ErrUnsupported on a node whose backend cannot.
+func (n *Node) SetLink(ctx context.Context, up bool) error {
+	l, ok := n.ops.(Linker)
+	if !ok {
+		return wrap(n, "link", fmt.Errorf("its provider cannot take a node's link down: %w", errors.ErrUnsupported))
+	}
+	op := "link down"
+	if up {
+		op = "link up"
+	}
+	return wrap(n, op, l.SetLink(ctx, up))
+}
 
 // Exec runs a command on the node.
 func (n *Node) Exec(ctx context.Context, args ...string) ([]byte, error) {

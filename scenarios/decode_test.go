@@ -89,7 +89,7 @@ func TestPosition(t *testing.T) {
 		t.Fatal(err)
 	}
 	for path, want := range map[string]Position{
-		"spec.objectives[1].budget":                              {Line: 146, Column: 85},
+		"spec.objectives[1].budget":                              {Line: 151, Column: 85},
 		"spec.faults[0].target.nodeSelector":                     {Line: 37, Column: 21},
 		"spec.faults[2].target":                                  {Line: 50, Column: 13}, // the alias, not the anchor
 		"spec.faults[0].repeat":                                  {Line: 32, Column: 5},  // absent: the enclosing fault

@@ -34,6 +34,11 @@ const (
 	// ZonePartition cuts a whole edge zone off from the cloud zone, control
 	// plane and data plane alike.
 	ZonePartition FaultKind = "zone-partition"
+	// NodeLinkDown pulls a node's network cable for the fault's duration:
+	// its link loses carrier (QMP set_link on a QEMU VM, the host end of a
+	// kind node's veth), nothing passes either way, and the node keeps its
+	// addresses and routes for when the link comes back.
+	NodeLinkDown FaultKind = "node-link-down"
 	// UplinkShape degrades the gateway's uplink to the cloud: bandwidth,
 	// packet loss, latency and jitter. At layer node it uses tc (tbf, and
 	// sch_netem for loss and latency) on the node; at layer proxy a

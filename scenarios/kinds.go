@@ -53,6 +53,7 @@ var kinds = map[FaultKind]kindInfo{
 	RuntimeStop:   {targets: tAnyNode, params: pProcess, unready: true, disruptive: true, req: Requirements{NodeAccess: true}},
 	NodeIsolate:   {targets: tAnyNode, params: pIsolation, unready: true, disruptive: true, req: Requirements{NodeAccess: true}},
 	ZonePartition: {targets: tZone, params: pIsolation, unready: true, disruptive: true, req: Requirements{NodeAccess: true}},
+	NodeLinkDown:  {targets: tAnyNode, unready: true, disruptive: true, req: Requirements{NodeLifecycle: true}},
 	// Uplink faults depend on their layer; see Fault.Requirements.
 	UplinkShape:   {targets: tAnyNode, params: pUplink, required: pUplink, disruptive: true, fixture: FixtureGateway},
 	UplinkFlap:    {targets: tAnyNode, params: pUplink, disruptive: true, fixture: FixtureGateway},
@@ -69,7 +70,7 @@ var kinds = map[FaultKind]kindInfo{
 // faultKindOrder lists the fault kinds in documentation order.
 var faultKindOrder = []FaultKind{
 	NodePowerLoss, NodeStop, NodePause, NodeReboot, KubeletStop, RuntimeStop,
-	NodeIsolate, ZonePartition, UplinkShape, UplinkFlap, PodKill,
+	NodeIsolate, ZonePartition, NodeLinkDown, UplinkShape, UplinkFlap, PodKill,
 	ContainerKill, PodFailure, Stress, DeviceStorm, DeviceLoad, RollingUpdate,
 }
 

@@ -49,7 +49,7 @@ var invalidCases = []struct {
 		"testdata/invalid/fleet.yaml:15:10: spec.devices.qos: must be 0, 1 or 2",
 	}},
 	{"kinds.yaml", []string{
-		`testdata/invalid/kinds.yaml:11:11: spec.faults[0].kind: unsupported value "node-powerloss": must be one of node-power-loss, node-stop, node-pause, node-reboot, kubelet-stop, runtime-stop, node-isolate, zone-partition, uplink-shape, uplink-flap, pod-kill, container-kill, pod-failure, stress, device-storm, device-load, rolling-update (did you mean "node-power-loss"?)`,
+		`testdata/invalid/kinds.yaml:11:11: spec.faults[0].kind: unsupported value "node-powerloss": must be one of node-power-loss, node-stop, node-pause, node-reboot, kubelet-stop, runtime-stop, node-isolate, zone-partition, node-link-down, uplink-shape, uplink-flap, pod-kill, container-kill, pod-failure, stress, device-storm, device-load, rolling-update (did you mean "node-power-loss"?)`,
 		"testdata/invalid/kinds.yaml:15:13: spec.faults[1].target: not allowed for kind device-storm, which acts on the whole device fleet",
 		"testdata/invalid/kinds.yaml:16:11: spec.faults[1].load: not allowed for kind device-storm",
 	}},

@@ -46,8 +46,9 @@ type Requirements struct {
 	// node, ssh into a QEMU guest) for systemctl, crictl, iptables and tc.
 	NodeAccess bool
 	// NodeLifecycle is control over the node's machine from outside: power
-	// off, graceful stop, freeze and reboot (docker kill/stop/pause/restart
-	// for kind, the QEMU monitor for qemu).
+	// off, graceful stop, freeze, reboot and its network link (docker
+	// kill/stop/pause/restart and the veth's host end for kind, the QEMU
+	// monitor for qemu).
 	NodeLifecycle bool
 	// NetEm is the sch_netem qdisc in the node's kernel (the host kernel for
 	// kind), for packet loss and latency at layer node.

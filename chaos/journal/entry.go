@@ -28,6 +28,9 @@ const (
 	OpSystemctlStart Op = "systemctl-start"
 	// OpSystemctlStop stops Unit on Node (a transient unit edgeproof made).
 	OpSystemctlStop Op = "systemctl-stop"
+	// OpLinkUp brings Node's network link back up (node-link-down); a node
+	// that is not running comes up with its link up anyway.
+	OpLinkUp Op = "link-up"
 	// OpDeleteCR deletes the custom resource APIVersion/Kind
 	// Namespace/Name (a Chaos Mesh experiment).
 	OpDeleteCR Op = "delete-cr"

@@ -10,7 +10,8 @@ import (
 )
 
 // lifecycle injects node-power-loss (Kill), node-stop (Stop), node-pause
-// (Pause) and node-reboot (Stop then Start at once). Recovery brings each
+// (Pause) and node-reboot (Node.Reboot: a reset where the node has a
+// reset line, else Stop then Start at once). Recovery brings each
 // node back to running; a reboot is journaled like a stop, so a crash
 // between its two halves still leaves a record that starts the node.
 func (b *Backend) lifecycle(ctx context.Context, f scenarios.Fault) (chaos.Recover, error) {
@@ -39,10 +40,7 @@ func (b *Backend) lifecycle(ctx context.Context, f scenarios.Fault) (chaos.Recov
 		case scenarios.NodePause:
 			return n.Pause(ctx)
 		default: // NodeReboot
-			if err := n.Stop(ctx); err != nil {
-				return err
-			}
-			if err := n.Start(ctx); err != nil {
+			if err := n.Reboot(ctx); err != nil {
 				return err
 			}
 			return b.reapply(ctx, n)
@@ -65,4 +63,28 @@ func (b *Backend) lifecycle(ctx context.Context, f scenarios.Fault) (chaos.Recov
 		}
 		return nil
 	}, nil
+}
+
+// linkDown injects node-link-down: each target's link goes down (see
+// clusters.Linker) until recovery brings it up. It is tracked like the
+// network faults, so a node restarted meanwhile (which comes up with its
+// link up) is cut again.
+func (b *Backend) linkDown(ctx context.Context, f scenarios.Fault) (chaos.Recover, error) {
+	names, nodes, err := b.targets(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	actions := make([]journal.Action, len(names))
+	for i, n := range names {
+		actions[i] = journal.Action{Op: journal.OpLinkUp, Node: n}
+	}
+	id := b.Journal.NewID()
+	in, err := b.begin(f, id, names, actions)
+	if err != nil {
+		return nil, err
+	}
+	apply := func(ctx context.Context, n *clusters.Node) error { return n.SetLink(ctx, false) }
+	err = each(ctx, nodes, apply)
+	rec, err := in.finish(ctx, err, false)
+	return b.tracked(id, nodes, apply, rec, err)
 }

@@ -104,6 +104,8 @@ func (b *Backend) Inject(ctx context.Context, f scenarios.Fault) (chaos.Recover,
 		rec, err = b.service(ctx, f)
 	case scenarios.NodeIsolate, scenarios.ZonePartition, scenarios.UplinkFlap:
 		rec, err = b.isolate(ctx, f)
+	case scenarios.NodeLinkDown:
+		rec, err = b.linkDown(ctx, f)
 	case scenarios.UplinkShape:
 		rec, err = b.shape(ctx, f)
 	case scenarios.PodKill:

@@ -144,6 +144,53 @@ func TestReboot(t *testing.T) {
 	}
 }
 
+func TestLinkDown(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	rec, err := e.b.Inject(ctx, nodeFault(scenarios.NodeLinkDown, "a1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.fb.Node("a1").LinkUp() {
+		t.Fatal("a1's link is up after node-link-down")
+	}
+	if e.state("a1") != "running" {
+		t.Fatalf("a1 is %s; a pulled cable must not stop it", e.state("a1"))
+	}
+	p := e.pending()
+	if len(p) != 1 || p[0].Recovery[0] != (journal.Action{Op: journal.OpLinkUp, Node: "a1"}) {
+		t.Fatalf("pending = %+v", p)
+	}
+	// A reboot during the cut comes up with its link up: it is cut again.
+	if _, err := e.b.Inject(ctx, nodeFault(scenarios.NodeReboot, "a1")); err != nil {
+		t.Fatal(err)
+	}
+	if e.fb.Node("a1").LinkUp() {
+		t.Fatal("a1's link came back with the reboot, before the fault's end")
+	}
+	if err := rec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !e.fb.Node("a1").LinkUp() {
+		t.Fatal("a1's link still down after recovery")
+	}
+	if p := e.pending(); len(p) != 0 {
+		t.Fatalf("pending after recovery: %+v", p)
+	}
+	// A crashed run's cut is healed from the journal; a node without
+	// power needs nothing.
+	if _, err := e.b.Inject(ctx, nodeFault(scenarios.NodeLinkDown, "a1", "b1")); err != nil {
+		t.Fatal(err)
+	}
+	e.fb.Node("b1").SetState("exited")
+	if _, err := recovery.RecoverAll(ctx, e.c, e.j); err != nil {
+		t.Fatal(err)
+	}
+	if !e.fb.Node("a1").LinkUp() || len(e.pending()) != 0 {
+		t.Fatalf("after RecoverAll: a1 link up %v, pending %+v", e.fb.Node("a1").LinkUp(), e.pending())
+	}
+}
+
 // A run that dies after injecting leaves a pending entry; recover heals it
 // from the journal alone.
 func TestCrashThenRecoverAll(t *testing.T) {

@@ -56,6 +56,12 @@ func (b *Backend) Preflight(ctx context.Context, f scenarios.Fault) (bool, strin
 			return false, err.Error()
 		}
 		return check(ctx, nodes, tool("iptables", "-V"), tool("iptables-restore", "--version"))
+	case scenarios.NodeLinkDown:
+		for _, n := range nodes {
+			if !n.LinkControl() {
+				return false, fmt.Sprintf("node %s: its provider cannot take a node's link down", n.Name())
+			}
+		}
 	case scenarios.UplinkShape:
 		return b.preflightShape(ctx, f, names, nodes)
 	case scenarios.Stress:

@@ -56,6 +56,7 @@ func init() {
 	Register(journal.OpIptablesFlushComment, iptablesFlush)
 	Register(journal.OpTCDelRoot, tcDelRoot)
 	Register(journal.OpDeleteCR, deleteCR)
+	Register(journal.OpLinkUp, linkUp)
 }
 
 // Env is what recovery acts on.
@@ -162,11 +163,7 @@ func (env *Env) node(ctx context.Context, name string) (*clusters.Node, error) {
 // runNode brings a node back to running whatever stopped it: thaw a
 // paused node, boot an exited one, leave a running one alone.
 func runNode(ctx context.Context, env *Env, a journal.Action) error {
-	n, err := env.node(ctx, a.Node)
-	if err != nil {
-		return err
-	}
-	state, err := n.State(ctx)
+	n, state, err := env.nodeState(ctx, a.Node)
 	if err != nil {
 		return err
 	}
@@ -178,6 +175,29 @@ func runNode(ctx context.Context, env *Env, a journal.Action) error {
 	default: // exited, created, dead
 		return n.Start(ctx)
 	}
+}
+
+// nodeState finds a node and its backend state (running, paused, ...).
+func (env *Env) nodeState(ctx context.Context, name string) (*clusters.Node, string, error) {
+	n, err := env.node(ctx, name)
+	if err != nil {
+		return nil, "", err
+	}
+	state, err := n.State(ctx)
+	return n, state, err
+}
+
+// linkUp plugs a node's cable back in; a node without power is left
+// alone, since it boots with its link up.
+func linkUp(ctx context.Context, env *Env, a journal.Action) error {
+	n, state, err := env.nodeState(ctx, a.Node)
+	if err != nil {
+		return err
+	}
+	if state != "running" && state != "paused" {
+		return nil
+	}
+	return n.SetLink(ctx, true)
 }
 
 func systemctlStart(ctx context.Context, env *Env, a journal.Action) error {

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -295,6 +296,30 @@ func (n *node) Kill(ctx context.Context) error  { return n.docker(ctx, "kill", "
 func (n *node) Pause(ctx context.Context) error { return n.docker(ctx, "pause") }
 func (n *node) Resume(ctx context.Context) error {
 	return n.docker(ctx, "unpause")
+}
+
+// SetLink sets the host end of the node's veth down or up: the node's
+// eth0 loses its carrier as with a pulled cable, keeps its addresses and
+// routes, and works as before once the link is back. It needs the host's
+// network namespace (where Docker's bridges are) and CAP_NET_ADMIN.
+func (n *node) SetLink(ctx context.Context, up bool) error {
+	out, err := n.Exec(ctx, nil, "cat", "/sys/class/net/eth0/iflink")
+	if err != nil {
+		return fmt.Errorf("finding the host end of eth0: %w", err)
+	}
+	idx, err := strconv.Atoi(strings.TrimSpace(string(out)))
+	if err != nil {
+		return fmt.Errorf("finding the host end of eth0: iflink %q: %w", out, err)
+	}
+	peer, err := net.InterfaceByIndex(idx)
+	if err != nil {
+		return fmt.Errorf("the host end of eth0 (interface %d) is not in this network namespace: %w", idx, err)
+	}
+	state := "down"
+	if up {
+		state = "up"
+	}
+	return command.New("ip", "link", "set", "dev", peer.Name, state).Run(ctx)
 }
 
 func (n *node) State(ctx context.Context) (string, error) {

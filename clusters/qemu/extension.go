@@ -201,14 +201,19 @@ func (n *vmNode) Stop(ctx context.Context) error {
 	})
 }
 
-// Start boots the VM again from its overlay; kubelet rejoins by itself.
+// Start boots the VM again from its overlay and returns once its agent
+// answers, so callers can run commands on it at once (as on a kind node
+// whose systemd answers); kubelet rejoins by itself.
 func (n *vmNode) Start(ctx context.Context) error {
 	return n.with(func(vm *VM) error {
 		if !vm.Exited() {
 			return nil
 		}
-		_, err := StartVM(ctx, vm.Config)
-		return err
+		started, err := StartVM(ctx, vm.Config)
+		if err != nil {
+			return err
+		}
+		return started.waitAgent(ctx, "")
 	})
 }
 
@@ -226,6 +231,46 @@ func (n *vmNode) Pause(ctx context.Context) error {
 // Resume runs the VM's CPUs again (QMP cont).
 func (n *vmNode) Resume(ctx context.Context) error {
 	return n.with(func(vm *VM) error { return vm.qmpRun(ctx, `{"execute":"cont"}`) })
+}
+
+// Reset presses the VM's reset button (QMP system_reset): the guest
+// restarts at once, nothing is shut down or flushed, and QEMU keeps
+// running, so the node comes back from the same overlay and fw_cfg.
+func (n *vmNode) Reset(ctx context.Context) error {
+	return n.with(func(vm *VM) error {
+		if vm.Exited() {
+			return fmt.Errorf("VM %s has no power: nothing to reset", n.name)
+		}
+		// -no-reboot turns every reset into QEMU's exit (so that a guest
+		// panic ends the VM); this reset alone is let through. QEMU
+		// decides when the request is made, so the action can be put back
+		// straight after.
+		before := vm.bootID(ctx)
+		if err := vm.qmpRun(ctx, `{"execute":"set-action","arguments":{"reboot":"reset"}}`); err != nil {
+			return err
+		}
+		err := vm.qmpRun(ctx, `{"execute":"system_reset"}`)
+		if rerr := vm.qmpRun(context.WithoutCancel(ctx), `{"execute":"set-action","arguments":{"reboot":"shutdown"}}`); rerr != nil && err == nil {
+			err = rerr
+		}
+		if err != nil {
+			return err
+		}
+		return vm.waitAgent(ctx, before)
+	})
+}
+
+// SetLink sets the link state of the VM's network card (QMP set_link on
+// the NIC, not the tap): the guest sees its carrier go and come back, as
+// with a pulled cable, and the host's tap stays as it is. The agent talks
+// over virtio-serial, so the guest stays reachable meanwhile.
+func (n *vmNode) SetLink(ctx context.Context, up bool) error {
+	return n.with(func(vm *VM) error {
+		if vm.Exited() {
+			return fmt.Errorf("VM %s has no power: its link cannot be set", n.name)
+		}
+		return vm.qmpRun(ctx, fmt.Sprintf(`{"execute":"set_link","arguments":{"name":%q,"up":%t}}`, nicID, up))
+	})
 }
 
 // Exec runs a command in the guest through its agent.

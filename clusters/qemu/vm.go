@@ -102,6 +102,9 @@ func macFor(name string) string {
 	return fmt.Sprintf("52:54:00:%02x:%02x:%02x", h[16], h[17], h[18])
 }
 
+// nicID is the QEMU device id of a VM's network card (QMP set_link).
+const nicID = "nic0"
+
 // KernelCmdline is the kernel command line of a VM.
 func (c VMConfig) KernelCmdline() string {
 	// net.ifnames=0: the NIC is eth0, the only link networkd manages.
@@ -127,7 +130,7 @@ func (c VMConfig) Args() []string {
 		"-netdev", netdev,
 		// romfile= : no PXE option ROM; the VM boots with -kernel, and
 		// the ROM files come only with a recommended package.
-		"-device", "virtio-net-pci,netdev=net0,id=nic0,romfile=,mac=" + c.MAC,
+		"-device", "virtio-net-pci,netdev=net0,id=" + nicID + ",romfile=,mac=" + c.MAC,
 		"-fw_cfg", "name=" + FwCfgName + ",file=" + c.envPath(),
 		"-chardev", "socket,id=console0,path=" + c.consolePath() + ",server=on,wait=off,logfile=" + c.SerialLog,
 		"-serial", "chardev:console0",
@@ -393,4 +396,41 @@ func (vm *VM) Exec(ctx context.Context, stdin []byte, args ...string) ([]byte, e
 		return out, fmt.Errorf("VM %s: %w", vm.Config.Name, err)
 	}
 	return out, nil
+}
+
+// AgentTimeout bounds how long Start and Reset wait for a booting guest's
+// agent: boot under TCG took up to 2m40s beside a second VM on 2 cores.
+var AgentTimeout = 5 * time.Minute
+
+// bootID is the guest kernel's boot id, or "" when the agent does not
+// answer within a few seconds.
+func (vm *VM) bootID(ctx context.Context) string {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	out, err := vm.Exec(ctx, nil, "cat", "/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// waitAgent waits until the guest's agent answers from a boot other than
+// notBoot (the boot before a reset; "" for any), within AgentTimeout. A
+// VM that stops on the way fails at once, with its console's last lines.
+func (vm *VM) waitAgent(ctx context.Context, notBoot string) error {
+	ctx, cancel := context.WithTimeout(ctx, AgentTimeout)
+	defer cancel()
+	for {
+		if vm.Exited() {
+			return fmt.Errorf("VM %s stopped while booting:\n%s", vm.Config.Name, tailFile(vm.Config.SerialLog))
+		}
+		if id := vm.bootID(ctx); id != "" && id != notBoot {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("VM %s: its agent did not answer within %s of the boot: %w\n%s", vm.Config.Name, AgentTimeout, ctx.Err(), tailFile(vm.Config.SerialLog))
+		case <-time.After(time.Second):
+		}
+	}
 }

@@ -23,6 +23,7 @@ type Node struct {
 	root       string     // root qdisc kind of eth0
 	child      string     // qdisc under the root, if any
 	units      map[string]bool
+	linkDown   bool
 	containers []Container
 	// ExecHook, when set, runs before the emulation; returning handled
 	// true skips it.
@@ -52,6 +53,31 @@ func (n *Node) boot() {
 	n.rules = [][]string{split(baseRule)}
 	n.root, n.child = "noqueue", ""
 	n.units = map[string]bool{"kubelet": true, "containerd": true}
+	n.linkDown = false
+}
+
+// LinkUp reports whether the node's network link is up.
+func (n *Node) LinkUp() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return !n.linkDown
+}
+
+// SetLink implements clusters.Linker (a veth's host end: refused while
+// the node has no network namespace).
+func (n *Node) SetLink(_ context.Context, up bool) error {
+	state := "down"
+	if up {
+		state = "up"
+	}
+	n.b.record("%s link %s", n.name, state)
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.state == "exited" {
+		return fmt.Errorf("fake: node %s has no link while exited", n.name)
+	}
+	n.linkDown = !up
+	return nil
 }
 
 // SetState forces the node's state (running, paused, exited).
