@@ -49,6 +49,10 @@ func collectOnFailure(ctx context.Context, ns string) {
 	AddReportEntry(framework.ArtifactEntry, dir)
 }
 
+// restartedAt is when powerLoss's cleanup started each node again; specs
+// run one at a time (Serial), so a plain map does.
+var restartedAt = map[string]time.Time{}
+
 // powerLoss cuts victim's power and waits until `replicas` Ready echo
 // servers of ns run elsewhere. It returns when the node turned NotReady
 // and when the last replica was Ready, both from the cut, after judging
@@ -67,6 +71,10 @@ func powerLoss(ctx context.Context, cs kubernetes.Interface, victim, ns string, 
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(func(ctx context.Context) {
 		if st, _ := node.State(ctx); st != "running" {
+			// A VM's start lasts until its agent answers: restartAndProbe
+			// times the restart from here, not from when it finds the
+			// node already started.
+			restartedAt[victim] = time.Now()
 			_ = node.Start(ctx)
 		}
 	})
@@ -113,7 +121,10 @@ func restartAndProbe(ctx context.Context, cs kubernetes.Interface, kc klient.Cli
 	start := time.Now()
 	if st, _ := node.State(ctx); st != "running" {
 		Expect(node.Start(ctx)).To(Succeed())
+	} else if at, ok := restartedAt[victim]; ok {
+		start = at // started by powerLoss's cleanup
 	}
+	delete(restartedAt, victim)
 	Expect(framework.Poll(ctx, poll, wait, func(ctx context.Context) (bool, error) {
 		st, err := framework.NodeCondition(ctx, cs, victim)
 		return err == nil && st == corev1.ConditionTrue, nil
