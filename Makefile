@@ -10,6 +10,11 @@ export ARTIFACTS
 # arm64 QEMU specs (those need their own topology: make e2e-qemu).
 E2E_LABELS ?= !slow && !qemu
 E2E_TIMEOUT ?= 60m
+# The Ginkgo suite in e2e/. Ginkgo ends a suite after 1 h unless given
+# -ginkgo.timeout, which each target sets; go test's own deadline is only a
+# backstop far beyond it, because when it fires the process dies without
+# deleting its cluster, while Ginkgo's timeout still runs the cleanup.
+E2E_SUITE = $(GO) test -v -count=1 -tags e2e ./e2e -timeout 5h -ginkgo.v
 # `make e2e-qemu` runs every qemu spec; `make test` only the node specs.
 E2E_QEMU_LABELS ?= qemu
 KUBERNETES ?= v1.34.4
@@ -18,6 +23,7 @@ KUBERNETES ?= v1.34.4
 CERTIFY_PROFILE ?= $(CURDIR)/scenarios/profiles/certify.yaml
 CERTIFY_DIR ?= $(ARTIFACTS)/certify
 CERTIFY_KEY ?=
+CERTIFY_TIMEOUT ?= 170m
 
 .PHONY: all bench e2e-chaos browser build prepare node-image qemu-disk e2e-qemu-boot e2e-qemu e2e-qemu-chaos cluster cluster-delete unit vet e2e e2e-smoke e2e-nightly e2e-cleanup certify test clean
 
@@ -75,22 +81,22 @@ unit:
 
 ## e2e: the main job. Creates a cluster, runs the default e2e set (E2E_LABELS), deletes the cluster
 e2e: node-image
-	$(GO) test -v -count=1 -tags e2e ./e2e -timeout $(E2E_TIMEOUT) -ginkgo.v -ginkgo.label-filter='$(E2E_LABELS)'
+	$(E2E_SUITE) -ginkgo.timeout=$(E2E_TIMEOUT) -ginkgo.label-filter='$(E2E_LABELS)'
 
 ## e2e-smoke: only the smoke specs
 e2e-smoke: node-image
-	$(GO) test -v -count=1 -tags e2e ./e2e -timeout $(E2E_TIMEOUT) -ginkgo.v -ginkgo.label-filter='smoke'
+	$(E2E_SUITE) -ginkgo.timeout=$(E2E_TIMEOUT) -ginkgo.label-filter='smoke'
 
 ## e2e-nightly: every spec, slow ones included, then the arm64 QEMU specs and the native faults on a VM, each on their own cluster
 e2e-nightly: node-image
-	$(GO) test -v -count=1 -tags e2e ./e2e -timeout 180m -ginkgo.v -ginkgo.label-filter='!qemu'
+	$(E2E_SUITE) -ginkgo.timeout=180m -ginkgo.label-filter='!qemu'
 	$(MAKE) e2e-qemu
 	$(MAKE) e2e-qemu-chaos
 
 ## e2e-qemu: a kind control plane and worker plus an arm64 QEMU VM joined as an edge node (clusters/configs/edge-arm64.yaml); the specs labelled qemu (E2E_QEMU_LABELS)
 e2e-qemu: node-image qemu-disk
 	E2E_TOPOLOGY=$(CURDIR)/clusters/configs/edge-arm64.yaml E2E_CLUSTER_NAME=edgeproof-qemu ARTIFACTS=$(ARTIFACTS)/qemu \
-	  $(GO) test -v -count=1 -tags e2e ./e2e -timeout 60m -ginkgo.v -ginkgo.label-filter='$(E2E_QEMU_LABELS)'
+	  $(E2E_SUITE) -ginkgo.timeout=60m -ginkgo.label-filter='$(E2E_QEMU_LABELS)'
 
 ## e2e-qemu-chaos: every native fault injected into an arm64 QEMU VM and healed, checked from outside (chaos/native TestNativeFaults with EDGEPROOF_NODE on the VM), on a throwaway edge-arm64 cluster
 e2e-qemu-chaos: node-image qemu-disk
@@ -99,13 +105,15 @@ e2e-qemu-chaos: node-image qemu-disk
 	  trap '$(EDGEPROOF) cluster delete '$$name EXIT; \
 	  EDGEPROOF_CLUSTER=$$name EDGEPROOF_NODE=$$name-arm64-1 $(GO) test -v -count=1 -tags e2e ./chaos/native -run TestNativeFaults -timeout 60m
 
-## certify: every catalog scenario judged by the certification profile's stricter budgets, then a bundle (reports, scenario files, profile, fingerprint, sha256 manifest; signed with CERTIFY_KEY) in $(ARTIFACTS)/certification.tar.gz
+## certify: every catalog scenario judged by the certification profile's stricter budgets, then a bundle (reports, scenario files, profile, fingerprint, sha256 manifest; signed with CERTIFY_KEY) in $(ARTIFACTS)/certification.tar.gz, written for a failed run too; verifies it and prints the verdict; fails unless every scenario passed or was skipped
 certify: node-image
 	rm -rf $(CERTIFY_DIR)
-	E2E_PROFILE=$(CERTIFY_PROFILE) ARTIFACTS=$(CERTIFY_DIR) \
-	  $(GO) test -v -count=1 -tags e2e ./e2e -timeout 180m -ginkgo.v -ginkgo.focus='Catalog scenario'
-	$(EDGEPROOF) certify bundle --artifacts $(CERTIFY_DIR) --out $(ARTIFACTS)/certification.tar.gz \
-	  --scenarios '$(CURDIR)/scenarios/catalog/*.yaml' --scenarios $(CERTIFY_PROFILE) $(if $(CERTIFY_KEY),--key $(CERTIFY_KEY))
+	@rc=0; E2E_PROFILE=$(CERTIFY_PROFILE) ARTIFACTS=$(CERTIFY_DIR) \
+	  $(E2E_SUITE) -ginkgo.timeout=$(CERTIFY_TIMEOUT) -ginkgo.focus='Catalog scenario' || rc=$$?; \
+	  $(EDGEPROOF) certify bundle --artifacts $(CERTIFY_DIR) --out $(ARTIFACTS)/certification.tar.gz \
+	    --scenarios '$(CURDIR)/scenarios/catalog/*.yaml' --scenarios $(CERTIFY_PROFILE) $(if $(CERTIFY_KEY),--key $(CERTIFY_KEY)) || exit 1; \
+	  $(EDGEPROOF) certify verify $(ARTIFACTS)/certification.tar.gz || rc=1; \
+	  exit $$rc
 
 ## e2e-cleanup: prove that interrupted and failing runs leave no cluster, network or kubeconfig behind
 e2e-cleanup: node-image

@@ -55,6 +55,25 @@ func TestCertifyBundle(t *testing.T) {
 		}
 	}
 
+	// verify prints the run's verdict; the fixed report has a failed run.
+	out.Reset()
+	cmd = newRoot()
+	cmd.SetOut(&out)
+	cmd.SetArgs([]string{"certify", "verify", bundle})
+	err = cmd.Execute()
+	if err == nil || !strings.Contains(err.Error(), "intact, but its run did not pass") {
+		t.Errorf("verify of a failed run: err = %v", err)
+	}
+	for _, want := range []string{
+		"verified, ", "verdict: FAILED: 1 of 3 scenarios passed, 1 failed, 1 skipped; 5 of 6 objectives held",
+		"  failed  gateway-partition: ", `gateway-partition: objective "no message loss": `,
+		"  skipped qemu-arm64-power-cut: host has no /dev/kvm",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("verify output lacks %q:\n%s", want, out.String())
+		}
+	}
+
 	cmd = newRoot()
 	cmd.SetArgs([]string{"certify", "bundle", "--artifacts", dir, "--scenarios", "nope/*.yaml"})
 	if err := cmd.Execute(); err == nil || !strings.Contains(err.Error(), "matches no file") {

@@ -3,7 +3,9 @@ package main
 import (
 	"crypto/ed25519"
 	"fmt"
+	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -33,8 +35,16 @@ func newCertifyCmd() *cobra.Command {
 	var pubkey string
 	verify := &cobra.Command{
 		Use:   "verify BUNDLE",
-		Short: "Check a bundle's manifest (and signature with --pubkey); any changed byte fails",
-		Args:  cobra.ExactArgs(1),
+		Short: "Check a bundle's manifest (and signature with --pubkey), then print the run's verdict",
+		Long: `Check a certification bundle: every file against MANIFEST, the signature
+with --pubkey, and that its report.json is valid; any changed byte fails.
+Then print the certification verdict from the bundled report: scenario and
+objective counts, and a line per scenario that failed or was skipped.
+
+Exit status is non-zero when the bundle does not verify or when its run did
+not pass, so a release gate can rely on it alone. Skipped scenarios are
+listed but do not fail the verdict.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var pub ed25519.PublicKey
 			if pubkey != "" {
@@ -60,7 +70,7 @@ func newCertifyCmd() *cobra.Command {
 				sig = "signature verified"
 			}
 			fmt.Fprintf(out, "bundle %s: verified, %d files, %s\n", args[0], len(res.Files), sig)
-			return nil
+			return printVerdict(out, args[0], res.Report)
 		},
 	}
 	verify.Flags().StringVar(&pubkey, "pubkey", "", "ed25519 public key file (PEM or base64)")
@@ -88,4 +98,43 @@ func newCertifyCmd() *cobra.Command {
 	keygen.Flags().StringVar(&prefix, "out", "edgeproof-certify", "path prefix of the key files")
 	cmd.AddCommand(newCertifyBundleCmd(), verify, keygen)
 	return cmd
+}
+
+// printVerdict prints the certification verdict of a verified bundle's run
+// and returns an error when the run did not pass.
+func printVerdict(w io.Writer, bundle string, r *reports.Report) error {
+	t := r.Totals()
+	verdict := "PASSED"
+	switch {
+	case !r.Passed():
+		verdict = "FAILED"
+	case t.Skipped > 0:
+		verdict = "PASSED with skipped scenarios"
+	}
+	fmt.Fprintf(w, "verdict: %s: %d of %d scenarios passed, %d failed, %d skipped; %d of %d objectives held\n",
+		verdict, t.Passed, t.Scenarios, t.Failed, t.Skipped, t.VerdictsPassed, t.Verdicts)
+	for _, s := range r.Scenarios {
+		switch s.State {
+		case reports.StateSkipped:
+			fmt.Fprintf(w, "  skipped %s: %s\n", s.Name, s.SkipReason)
+		case reports.StateFailed:
+			fmt.Fprintf(w, "  failed  %s: %s\n", s.Name, firstLine(s.Failure))
+		}
+		for _, v := range s.Verdicts {
+			if !v.Pass {
+				fmt.Fprintf(w, "          %s: objective %q: %g %s, budget %g\n", s.Name, v.Objective, v.Value, v.Unit, v.Budget)
+			}
+		}
+	}
+	if !r.Passed() {
+		return fmt.Errorf("bundle %s is intact, but its run did not pass (%d failed scenarios, %d of %d objectives held)",
+			bundle, t.Failed, t.VerdictsPassed, t.Verdicts)
+	}
+	return nil
+}
+
+// firstLine is s up to its first newline.
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
 }

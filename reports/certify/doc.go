@@ -15,6 +15,8 @@
 // checks the signature of a PEM public key written by this package.
 package certify
 
+import "github.com/edgeproof/edgeproof/reports"
+
 // Names inside a bundle.
 const (
 	// ManifestName is the manifest of file hashes.
@@ -27,4 +29,7 @@ const (
 	ReportPrefix = "report/"
 	// ScenarioPrefix is the folder holding the scenario files.
 	ScenarioPrefix = "scenarios/"
+	// ReportName is the run's report.json inside the bundle; verify reads
+	// the certification verdict from it.
+	ReportName = ReportPrefix + reports.JSONFile
 )

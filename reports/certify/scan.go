@@ -21,6 +21,7 @@ type contents struct {
 	manifest    []byte
 	signature   []byte
 	fingerprint []byte
+	report      []byte
 	problems    []string
 }
 
@@ -96,7 +97,7 @@ func scan(r io.Reader) (*contents, error) {
 		var data []byte
 		sum := sha256.New()
 		dst := io.MultiWriter(sum, cw)
-		small := name == ManifestName || name == SignatureName || name == FingerprintName
+		small := name == ManifestName || name == SignatureName || name == FingerprintName || name == ReportName
 		if small {
 			if h.Size > maxSmallFile {
 				c.problems = append(c.problems, fmt.Sprintf("%s: %d bytes, larger than the %d allowed", name, h.Size, maxSmallFile))
@@ -121,6 +122,8 @@ func scan(r io.Reader) (*contents, error) {
 			continue
 		case FingerprintName:
 			c.fingerprint = data
+		case ReportName:
+			c.report = data
 		}
 		c.files = append(c.files, File{Path: name, SHA256: hex.EncodeToString(sum.Sum(nil)), Size: h.Size})
 		c.byPath[name] = true

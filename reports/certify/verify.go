@@ -18,7 +18,7 @@ import (
 var ErrVerification = errors.New("bundle verification failed")
 
 // maxSmallFile bounds what Verify reads into memory (MANIFEST, MANIFEST.sig,
-// fingerprint.json); every other file is only hashed as it streams past.
+// fingerprint.json, report/report.json); every other file is only hashed as it streams past.
 const maxSmallFile = 16 << 20
 
 // File is one checked file of a bundle.
@@ -41,6 +41,9 @@ type Result struct {
 	SignatureVerified bool
 	// Fingerprint is the bundled environment, when fingerprint.json parsed.
 	Fingerprint *reports.Environment
+	// Report is the bundled run report, when report/report.json decoded;
+	// its Passed and Totals give the certification verdict.
+	Report *reports.Report
 	// Problems lists every check that failed, each naming the file concerned.
 	Problems []string
 }
@@ -49,7 +52,8 @@ type Result struct {
 func (r Result) OK() bool { return len(r.Problems) == 0 }
 
 // Verify checks the bundle at bundlePath: every file matches its MANIFEST
-// hash, no file is missing or extra, fingerprint.json is present, and, when
+// hash, no file is missing or extra, fingerprint.json is present,
+// report/report.json is a valid report, and, when
 // pub is not nil, MANIFEST.sig is a valid signature of MANIFEST by pub. With a
 // nil pub the signature is not checked (Result.Signed still says whether one
 // is there). On failure the error wraps ErrVerification and lists every
@@ -117,6 +121,21 @@ func verify(r io.Reader, name string, pub ed25519.PublicKey) (Result, error) {
 			add("%s: not an environment fingerprint: %v", FingerprintName, err)
 		} else {
 			res.Fingerprint = &env
+		}
+	}
+
+	// Report: the verdict a reader is shown must come from a valid report.
+	switch {
+	case c.report == nil:
+		if _, ok := c.byPath[ReportName]; !ok {
+			add("%s is missing", ReportName)
+		}
+	default:
+		rep, err := reports.Decode(c.report)
+		if err != nil {
+			add("%s: %v", ReportName, err)
+		} else {
+			res.Report = rep
 		}
 	}
 
