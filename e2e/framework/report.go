@@ -52,6 +52,12 @@ func BuildReport(r types.Report, env reports.Environment, artifacts string) *rep
 			Duration: reports.Duration(r.RunTime)},
 		Environment: env,
 	}
+	// Ginkgo gives no reason for a spec it did not run: it was filtered
+	// out, or the suite was interrupted or timed out before reaching it.
+	notRun := "not selected by the run's label filter or focus"
+	if len(r.SpecialSuiteFailureReasons) > 0 {
+		notRun = "not run: filtered out, or the suite ended before it (" + strings.Join(r.SpecialSuiteFailureReasons, "; ") + ")"
+	}
 	for _, s := range r.SpecReports {
 		if s.LeafNodeType != types.NodeTypeIt {
 			continue
@@ -64,7 +70,7 @@ func BuildReport(r types.Report, env reports.Environment, artifacts string) *rep
 			sc.State = reports.StateSkipped
 			sc.SkipReason = s.Failure.Message
 			if sc.SkipReason == "" {
-				sc.SkipReason = "not selected by the label filter"
+				sc.SkipReason = notRun
 			}
 		default:
 			sc.State = reports.StateFailed

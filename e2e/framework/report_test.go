@@ -42,6 +42,13 @@ func TestBuildReportAndPrintVerdicts(t *testing.T) {
 	if s := rep.Scenarios[2]; s.State != reports.StateSkipped || s.SkipReason == "" {
 		t.Errorf("skipped spec = %+v", s)
 	}
+	if got := rep.Scenarios[2].SkipReason; !strings.Contains(got, "not selected") {
+		t.Errorf("skip reason of a filtered spec = %q", got)
+	}
+	gr.SpecialSuiteFailureReasons = []string{"Suite Timeout Elapsed"}
+	if got := BuildReport(gr, reports.Environment{}, "/art").Scenarios[2].SkipReason; !strings.Contains(got, "suite ended before it (Suite Timeout Elapsed)") {
+		t.Errorf("skip reason after a suite timeout = %q", got)
+	}
 	var buf bytes.Buffer
 	PrintVerdicts(&buf, rep, "/art")
 	for _, want := range []string{"reschedule after power loss", "12.0s", "20.0s", "+8.0s", "pass", "/art/summary.md"} {
