@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime/debug"
 	"slices"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/edgeproof/edgeproof/clusters"
 	"github.com/edgeproof/edgeproof/host"
+	"github.com/edgeproof/edgeproof/internal/repo"
 	"github.com/edgeproof/edgeproof/reports"
 )
 
@@ -26,15 +28,10 @@ import (
 // exists; parts that cannot be read are left empty rather than failing a
 // report.
 func Of(ctx context.Context, c *clusters.Cluster) reports.Environment {
-	env := reports.Environment{EdgeproofVersion: "dev", Provider: "kind"}
+	env := reports.Environment{EdgeproofVersion: "dev", Provider: "kind", EdgeproofCommit: commit(ctx)}
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		if v := bi.Main.Version; v != "" && v != "(devel)" {
 			env.EdgeproofVersion = v
-		}
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" {
-				env.EdgeproofCommit = s.Value
-			}
 		}
 	}
 	for _, cp := range host.Detect(ctx).Capabilities {
@@ -89,4 +86,39 @@ func HashFiles(root string, files ...string) ([]reports.FileHash, error) {
 		out = append(out, reports.FileHash{Path: name, SHA256: hex.EncodeToString(sum[:])})
 	}
 	return out, nil
+}
+
+// commit is the git commit edgeproof was built from, with "-dirty" when the
+// tree had uncommitted changes: the build's VCS stamp or, for binaries that
+// carry none (go test builds the e2e suite without one), the checkout's HEAD.
+// Empty when neither is known.
+func commit(ctx context.Context) string {
+	rev, modified := "", false
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				modified = s.Value == "true"
+			}
+		}
+	}
+	if rev == "" {
+		root, err := repo.Root()
+		if err != nil {
+			return ""
+		}
+		out, err := exec.CommandContext(ctx, "git", "-C", root, "rev-parse", "HEAD").Output()
+		if err != nil {
+			return ""
+		}
+		rev = strings.TrimSpace(string(out))
+		st, err := exec.CommandContext(ctx, "git", "-C", root, "status", "--porcelain", "--untracked-files=no").Output()
+		modified = err == nil && len(strings.TrimSpace(string(st))) > 0
+	}
+	if rev != "" && modified {
+		rev += "-dirty"
+	}
+	return rev
 }
