@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -103,38 +102,13 @@ listed but do not fail the verdict.`,
 // printVerdict prints the certification verdict of a verified bundle's run
 // and returns an error when the run did not pass.
 func printVerdict(w io.Writer, bundle string, r *reports.Report) error {
-	t := r.Totals()
-	verdict := "PASSED"
-	switch {
-	case !r.Passed():
-		verdict = "FAILED"
-	case t.Skipped > 0:
-		verdict = "PASSED with skipped scenarios"
-	}
-	fmt.Fprintf(w, "verdict: %s: %d of %d scenarios passed, %d failed, %d skipped; %d of %d objectives held\n",
-		verdict, t.Passed, t.Scenarios, t.Failed, t.Skipped, t.VerdictsPassed, t.Verdicts)
-	for _, s := range r.Scenarios {
-		switch s.State {
-		case reports.StateSkipped:
-			fmt.Fprintf(w, "  skipped %s: %s\n", s.Name, s.SkipReason)
-		case reports.StateFailed:
-			fmt.Fprintf(w, "  failed  %s: %s\n", s.Name, firstLine(s.Failure))
-		}
-		for _, v := range s.Verdicts {
-			if !v.Pass {
-				fmt.Fprintf(w, "          %s: objective %q: %g %s, budget %g\n", s.Name, v.Objective, v.Value, v.Unit, v.Budget)
-			}
-		}
+	if err := reports.WriteVerdict(w, r); err != nil {
+		return err
 	}
 	if !r.Passed() {
+		t := r.Totals()
 		return fmt.Errorf("bundle %s is intact, but its run did not pass (%d failed scenarios, %d of %d objectives held)",
 			bundle, t.Failed, t.VerdictsPassed, t.Verdicts)
 	}
 	return nil
-}
-
-// firstLine is s up to its first newline.
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(s, "\n")
-	return line
 }
