@@ -28,12 +28,12 @@ import (
 // exists; parts that cannot be read are left empty rather than failing a
 // report.
 func Of(ctx context.Context, c *clusters.Cluster) reports.Environment {
-	env := reports.Environment{EdgeproofVersion: "dev", Provider: "kind", EdgeproofCommit: commit(ctx)}
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		if v := bi.Main.Version; v != "" && v != "(devel)" {
-			env.EdgeproofVersion = v
-		}
+	env := reports.Environment{EdgeproofVersion: "dev", Provider: "kind"}
+	bi, _ := debug.ReadBuildInfo()
+	if bi != nil && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		env.EdgeproofVersion = bi.Main.Version
 	}
+	env.EdgeproofCommit = commit(ctx, bi)
 	for _, cp := range host.Detect(ctx).Capabilities {
 		env.HostCapabilities = append(env.HostCapabilities, reports.Capability{Name: cp.Name, Value: cp.Value, Meaning: cp.Meaning})
 	}
@@ -89,12 +89,12 @@ func HashFiles(root string, files ...string) ([]reports.FileHash, error) {
 }
 
 // commit is the git commit edgeproof was built from, with "-dirty" when the
-// tree had uncommitted changes: the build's VCS stamp or, for binaries that
-// carry none (go test builds the e2e suite without one), the checkout's HEAD.
-// Empty when neither is known.
-func commit(ctx context.Context) string {
+// tree had uncommitted changes: the VCS stamp of build info bi (may be nil)
+// or, for binaries that carry none (go test builds the e2e suite without
+// one), the checkout's HEAD. Empty when neither is known.
+func commit(ctx context.Context, bi *debug.BuildInfo) string {
 	rev, modified := "", false
-	if bi, ok := debug.ReadBuildInfo(); ok {
+	if bi != nil {
 		for _, s := range bi.Settings {
 			switch s.Key {
 			case "vcs.revision":

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"testing"
 
 	"github.com/edgeproof/edgeproof/internal/repo"
@@ -20,7 +21,8 @@ func TestCommitOfCheckout(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(root, ".git")); err != nil {
 		t.Skipf("not a git checkout: %v", err)
 	}
-	got := commit(context.Background())
+	bi, _ := debug.ReadBuildInfo()
+	got := commit(context.Background(), bi)
 	if !regexp.MustCompile(`^[0-9a-f]{40}(-dirty)?$`).MatchString(got) {
 		t.Fatalf("commit() = %q, want a 40-hex git commit, optionally -dirty", got)
 	}
