@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -60,7 +61,7 @@ func measure(ctx context.Context, sc *scenarios.Scenario, w *workload.Workload, 
 	av := slo.MeasureAvailability(dev, slo.Window{Start: t0, End: t0.Add(sc.Spec.Duration.Std())}, availabilityGrace)
 	m.Run.Availability = &av
 	if w.Spec.Sink && w.Spec.DeviceSim {
-		d, err := delivery(ctx, w, base)
+		d, err := delivery(ctx, w, mon, base, say)
 		if err != nil {
 			return m, err
 		}
@@ -117,7 +118,7 @@ func measure(ctx context.Context, sc *scenarios.Scenario, w *workload.Workload, 
 // Latency counts only messages received after steady state (base is the
 // histogram then): those sent while devices were still connecting at
 // start-up are not what the objective is about.
-func delivery(ctx context.Context, w *workload.Workload, base *accounting.Histogram) (slo.Delivery, error) {
+func delivery(ctx context.Context, w *workload.Workload, mon *monitor, base *accounting.Histogram, say func(string, ...any)) (slo.Delivery, error) {
 	tr, err := mergedSink(ctx, w)
 	if err != nil {
 		return slo.Delivery{}, err
@@ -146,14 +147,58 @@ func delivery(ctx context.Context, w *workload.Workload, base *accounting.Histog
 	if err != nil {
 		return slo.Delivery{}, fmt.Errorf("collecting device counters: %w", err)
 	}
-	var tails []slo.DeviceTail
-	for _, s := range sims {
-		for _, d := range s.PerDevice {
-			boot := strconv.FormatUint(d.Boot, 10)
-			tails = append(tails, slo.DeviceTail{Device: d.ID, Boot: boot, Acked: d.Acked, NextSeq: next[d.ID+"/"+boot]})
-		}
+	tails, gone := deviceTails(sims, mon.lastDevices(), next)
+	if gone.pods > 0 {
+		say("tail check: %d device boots of %d simulator pods gone before the end checked against their last reading",
+			gone.boots, gone.pods)
 	}
 	return slo.MeasureDelivery(totals, tails), nil
+}
+
+// goneSims counts what deviceTails took from earlier readings.
+type goneSims struct{ pods, boots int }
+
+// deviceTails pairs every device boot with the sink's next seq for it. The
+// boots of the simulators read at the end (final) come first; a simulator
+// pod seen during the run but gone by then (replaced after its node failed)
+// is checked against its last reading (earlier, by pod), so that losing what
+// it had acknowledged up to then is not missed. next is keyed device/boot.
+func deviceTails(final []workload.DeviceCounters, earlier map[string]workload.DeviceCounters, next map[string]uint64) ([]slo.DeviceTail, goneSims) {
+	acked := map[[2]string]uint64{}
+	var order [][2]string
+	add := func(rows []workload.DeviceRow) {
+		for _, d := range rows {
+			k := [2]string{d.ID, strconv.FormatUint(d.Boot, 10)}
+			if _, ok := acked[k]; !ok {
+				order = append(order, k)
+			}
+			acked[k] = max(acked[k], d.Acked)
+		}
+	}
+	live := map[string]bool{}
+	for _, s := range final {
+		live[s.Pod] = true
+		add(s.PerDevice)
+	}
+	var gone goneSims
+	pods := make([]string, 0, len(earlier))
+	for pod := range earlier {
+		if !live[pod] {
+			pods = append(pods, pod)
+		}
+	}
+	slices.Sort(pods)
+	for _, pod := range pods {
+		rows := earlier[pod].PerDevice
+		gone.pods++
+		gone.boots += len(rows)
+		add(rows)
+	}
+	tails := make([]slo.DeviceTail, 0, len(order))
+	for _, k := range order {
+		tails = append(tails, slo.DeviceTail{Device: k[0], Boot: k[1], Acked: acked[k], NextSeq: next[k[0]+"/"+k[1]]})
+	}
+	return tails, gone
 }
 
 // normalBacklog is the gateways' total queue depth in ordinary traffic:

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"maps"
 	"sync"
 	"time"
 
@@ -88,7 +89,9 @@ func (m *monitor) sample(ctx context.Context) {
 		desired, readyRep   int32
 	)
 	wg.Add(5)
-	go func() { defer wg.Done(); sims, _ = m.w.Devices(ctx, false) }()
+	// Device rows come along so that a simulator lost with its node can
+	// still be tail-checked at the end against its last reading.
+	go func() { defer wg.Done(); sims, _ = m.w.Devices(ctx, true) }()
 	go func() { defer wg.Done(); sums = m.sinkSummaries(ctx) }()
 	go func() { defer wg.Done(); gws, _ = m.w.Gateways(ctx) }()
 	go func() { defer wg.Done(); nodesOK = m.nodesReady(ctx) }()
@@ -234,6 +237,13 @@ func (m *monitor) sinkReplicas(ctx context.Context) (desired, ready int32) {
 		}
 	}
 	return desired, ready
+}
+
+// lastDevices is the latest reading of every simulator pod seen, by pod.
+func (m *monitor) lastDevices() map[string]workload.DeviceCounters {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return maps.Clone(m.simLast)
 }
 
 // snapshot returns copies of the samples.
