@@ -328,7 +328,8 @@ func verdictLine(v reports.Verdict) string {
 	if !v.Pass {
 		mark = "FAIL"
 	}
-	s := fmt.Sprintf("%s %-22s %s/%s = %g %s (budget %g, margin %g)", mark, v.Objective, v.Kind, v.Metric, v.Value, v.Unit, v.Budget, v.Margin)
+	value, budget, margin := v.Quantities()
+	s := fmt.Sprintf("%s %-22s %s/%s = %s (budget %s, margin %s)", mark, v.Objective, v.Kind, v.Metric, value, budget, margin)
 	if v.Detail != "" {
 		s += ": " + v.Detail
 	}

@@ -26,10 +26,11 @@ func formatNumber(v float64) string {
 	return s
 }
 
-// withUnit joins a number and its unit the way people write them: "99.9%", "120 ms".
+// withUnit joins a number and its unit the way people write them: "99.9%",
+// "120 ms". Ratios and counts (units "ratio" and "count") read bare.
 func withUnit(num, unit string) string {
 	switch unit {
-	case "":
+	case "", "ratio", "count":
 		return num
 	case "%":
 		return num + "%"
@@ -38,6 +39,13 @@ func withUnit(num, unit string) string {
 }
 
 func formatValue(v float64, unit string) string { return withUnit(formatNumber(v), unit) }
+
+// Quantities renders the verdict's value, budget and margin as every writer
+// and the live output print them: about four significant digits with the
+// unit ("8.366 s"), and the margin signed ("+2.634 s").
+func (v Verdict) Quantities() (value, budget, margin string) {
+	return formatValue(v.Value, v.Unit), formatValue(v.Budget, v.Unit), formatMargin(v.Margin, v.Unit)
+}
 
 // formatMargin signs the margin so headroom and shortfall are told apart at a glance.
 func formatMargin(v float64, unit string) string {

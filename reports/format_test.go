@@ -22,3 +22,19 @@ func TestFormatNumber(t *testing.T) {
 		t.Errorf("formatValue = %q", got)
 	}
 }
+
+func TestVerdictQuantities(t *testing.T) {
+	for _, c := range []struct {
+		v                     Verdict
+		value, budget, margin string
+	}{
+		{Verdict{Value: 8.365693804, Budget: 11, Margin: 2.634306196, Unit: "s"}, "8.366 s", "11 s", "+2.634 s"},
+		{Verdict{Value: 0.9985, Budget: 0.999, Margin: -0.0005, Unit: "ratio"}, "0.9985", "0.999", "-0.0005"},
+		{Verdict{Value: 0, Budget: 0, Margin: 0, Unit: "count"}, "0", "0", "0"},
+	} {
+		value, budget, margin := c.v.Quantities()
+		if value != c.value || budget != c.budget || margin != c.margin {
+			t.Errorf("%+v: got %q %q %q, want %q %q %q", c.v, value, budget, margin, c.value, c.budget, c.margin)
+		}
+	}
+}

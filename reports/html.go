@@ -189,11 +189,11 @@ func scenarioView(i int, s Scenario) (scenarioPage, error) {
 func verdictRows(i int, s Scenario) []verdictRow {
 	rows := make([]verdictRow, 0, len(s.Verdicts))
 	for _, v := range s.Verdicts {
+		value, budget, margin := v.Quantities()
 		rows = append(rows, verdictRow{
 			Scenario: s.Name, ScenarioID: anchorID(i, s.Name),
 			Objective: v.Objective, Kind: v.Kind, Metric: v.Metric,
-			Value: formatValue(v.Value, v.Unit), Budget: formatValue(v.Budget, v.Unit),
-			Margin: formatMargin(v.Margin, v.Unit), Pass: v.Pass,
+			Value: value, Budget: budget, Margin: margin, Pass: v.Pass,
 		})
 	}
 	return rows

@@ -117,8 +117,8 @@ func junitTestCase(suite string, s Scenario) junitCase {
 	}
 	var props []junitProperty
 	for _, v := range s.Verdicts {
-		value := fmt.Sprintf("%s value=%s budget=%s margin=%s", passWord(v.Pass),
-			formatValue(v.Value, v.Unit), formatValue(v.Budget, v.Unit), formatMargin(v.Margin, v.Unit))
+		val, budget, margin := v.Quantities()
+		value := fmt.Sprintf("%s value=%s budget=%s margin=%s", passWord(v.Pass), val, budget, margin)
 		if v.Detail != "" {
 			// A verdict that could not be measured reads value=0; say why.
 			value += " detail=" + v.Detail
@@ -223,8 +223,8 @@ func verdictText(vs []Verdict) string {
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "OBJECTIVE\tMETRIC\tVALUE\tBUDGET\tMARGIN\tRESULT")
 	for _, v := range vs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", v.Objective, v.Metric,
-			formatValue(v.Value, v.Unit), formatValue(v.Budget, v.Unit), formatMargin(v.Margin, v.Unit), passWord(v.Pass))
+		value, budget, margin := v.Quantities()
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", v.Objective, v.Metric, value, budget, margin, passWord(v.Pass))
 	}
 	tw.Flush()
 	return strings.TrimRight(b.String(), "\n")

@@ -31,9 +31,9 @@ func MarshalSummary(r *Report) ([]byte, error) {
 				if !v.Pass {
 					mark = "❌"
 				}
+				value, budget, margin := v.Quantities()
 				fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", scenarioLink(i, s.Name), mdEscape(v.Objective),
-					mdEscape(formatValue(v.Value, v.Unit)), mdEscape(formatValue(v.Budget, v.Unit)),
-					mdEscape(formatMargin(v.Margin, v.Unit)), mark)
+					mdEscape(value), mdEscape(budget), mdEscape(margin), mark)
 			}
 		}
 	}

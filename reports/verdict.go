@@ -30,8 +30,8 @@ func WriteVerdict(w io.Writer, r *Report) error {
 		}
 		for _, v := range s.Verdicts {
 			if !v.Pass {
-				fmt.Fprintf(&b, "          %s: objective %q: %s, budget %s\n",
-					s.Name, v.Objective, formatValue(v.Value, v.Unit), formatValue(v.Budget, v.Unit))
+				value, budget, _ := v.Quantities()
+				fmt.Fprintf(&b, "          %s: objective %q: %s, budget %s\n", s.Name, v.Objective, value, budget)
 			}
 		}
 	}

@@ -2,8 +2,6 @@ package framework
 
 import (
 	"fmt"
-	"math"
-	"strconv"
 	"strings"
 
 	"github.com/onsi/gomega/types"
@@ -62,26 +60,13 @@ func (meetObjectives) NegatedFailureMessage(actual any) string {
 }
 
 // DescribeVerdict renders v as "name: metric value X against budget Y
-// (margin Z)", plus "; detail" when v has a detail.
+// (margin Z)", plus "; detail" when v has a detail; the numbers read as in
+// the reports.
 func DescribeVerdict(v reports.Verdict) string {
-	s := fmt.Sprintf("%s: %s value %s against budget %s (margin %s)", v.Objective, v.Metric,
-		quantity(v.Value, v.Unit, false), quantity(v.Budget, v.Unit, false), quantity(v.Margin, v.Unit, true))
+	value, budget, margin := v.Quantities()
+	s := fmt.Sprintf("%s: %s value %s against budget %s (margin %s)", v.Objective, v.Metric, value, budget, margin)
 	if v.Detail != "" {
 		s += "; " + v.Detail
-	}
-	return s
-}
-
-// quantity prints a number with its unit: seconds as "10.4s", ratios and
-// counts bare. Six decimals are beyond any budget's precision and hide
-// float noise.
-func quantity(v float64, unit string, signed bool) string {
-	s := strconv.FormatFloat(math.Round(v*1e6)/1e6, 'f', -1, 64)
-	if signed && v > 0 {
-		s = "+" + s
-	}
-	if unit == "s" {
-		return s + "s"
 	}
 	return s
 }

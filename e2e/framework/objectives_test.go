@@ -30,9 +30,9 @@ func TestMeetObjectives(t *testing.T) {
 	msg := m.FailureMessage(vs)
 	for _, want := range []string{
 		"3 of 4 missed",
-		"\n  rescheduled: total value 16.25s against budget 15s (margin -1.25s)",
+		"\n  rescheduled: total value 16.25 s against budget 15 s (margin -1.25 s)",
 		"\n  available: successRatio value 0.9985 against budget 0.999 (margin -0.0005)",
-		"\n  node-unknown: nodeNotReady value 0s against budget 10s (margin 0s); not measured for fault power-cut: still Ready: edge-a",
+		"\n  node-unknown: nodeNotReady value 0 s against budget 10 s (margin 0 s); not measured for fault power-cut: still Ready: edge-a",
 	} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("failure message lacks %q:\n%s", want, msg)

@@ -124,7 +124,8 @@ func PrintVerdicts(w io.Writer, rep *reports.Report, dir string) {
 			if !v.Pass {
 				verdict = "FAIL"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%.1f%s\t%.1f%s\t%+.1f%s\t%s\n", s.Name, v.Objective, v.Value, v.Unit, v.Budget, v.Unit, v.Margin, v.Unit, verdict)
+			value, budget, margin := v.Quantities()
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, v.Objective, value, budget, margin, verdict)
 		}
 	}
 	tw.Flush()

@@ -51,7 +51,7 @@ func TestBuildReportAndPrintVerdicts(t *testing.T) {
 	}
 	var buf bytes.Buffer
 	PrintVerdicts(&buf, rep, "/art")
-	for _, want := range []string{"reschedule after power loss", "12.0s", "20.0s", "+8.0s", "pass", "/art/summary.md"} {
+	for _, want := range []string{"reschedule after power loss", "12 s", "20 s", "+8 s", "pass", "/art/summary.md"} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, buf.String())
 		}
