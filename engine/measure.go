@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"time"
@@ -164,15 +165,11 @@ type goneSims struct{ pods, boots int }
 // is checked against its last reading (earlier, by pod), so that losing what
 // it had acknowledged up to then is not missed. next is keyed device/boot.
 func deviceTails(final []workload.DeviceCounters, earlier map[string]workload.DeviceCounters, next map[string]uint64) ([]slo.DeviceTail, goneSims) {
-	acked := map[[2]string]uint64{}
-	var order [][2]string
+	var tails []slo.DeviceTail
 	add := func(rows []workload.DeviceRow) {
 		for _, d := range rows {
-			k := [2]string{d.ID, strconv.FormatUint(d.Boot, 10)}
-			if _, ok := acked[k]; !ok {
-				order = append(order, k)
-			}
-			acked[k] = max(acked[k], d.Acked)
+			boot := strconv.FormatUint(d.Boot, 10)
+			tails = append(tails, slo.DeviceTail{Device: d.ID, Boot: boot, Acked: d.Acked, NextSeq: next[d.ID+"/"+boot]})
 		}
 	}
 	live := map[string]bool{}
@@ -180,23 +177,18 @@ func deviceTails(final []workload.DeviceCounters, earlier map[string]workload.De
 		live[s.Pod] = true
 		add(s.PerDevice)
 	}
+	// Boot ids are random per simulator process, so a gone pod's boots are
+	// its own and need no merging with the live ones; sorted for a stable
+	// order.
 	var gone goneSims
-	pods := make([]string, 0, len(earlier))
-	for pod := range earlier {
-		if !live[pod] {
-			pods = append(pods, pod)
+	for _, pod := range slices.Sorted(maps.Keys(earlier)) {
+		if live[pod] {
+			continue
 		}
-	}
-	slices.Sort(pods)
-	for _, pod := range pods {
 		rows := earlier[pod].PerDevice
 		gone.pods++
 		gone.boots += len(rows)
 		add(rows)
-	}
-	tails := make([]slo.DeviceTail, 0, len(order))
-	for _, k := range order {
-		tails = append(tails, slo.DeviceTail{Device: k[0], Boot: k[1], Acked: acked[k], NextSeq: next[k[0]+"/"+k[1]]})
 	}
 	return tails, gone
 }
