@@ -210,7 +210,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, file string, o Options) (r
 		return res, fmt.Errorf("reschedule probe: %w", err)
 	}
 
-	say("waiting for steady state (every node and fixture Ready, every device connected, the sink receiving)")
+	say("waiting for steady state (every node and fixture Ready, every device and gateway uplink connected, the sink receiving)")
 	if err := waitSteady(ctx, mon, o.SteadyTimeout); err != nil {
 		return res, err
 	}
@@ -449,16 +449,20 @@ func trim(s string, n int) string {
 	return s
 }
 
-// waitSteady waits until the monitor's last sample is steady.
+// waitSteady waits until the monitor's last sample is steady and every
+// gateway uplink is connected.
 func waitSteady(ctx context.Context, m *monitor, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
-	for !m.steadyNow() {
+	for {
+		ok, blockers := m.startable()
+		if ok {
+			return nil
+		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("the workload did not reach steady state within %s", timeout)
+			return fmt.Errorf("the workload did not reach steady state within %s: %s", timeout, strings.Join(blockers, "; "))
 		}
 		if !sleepUntil(ctx, time.Now().Add(500*time.Millisecond)) {
 			return ctx.Err()
 		}
 	}
-	return nil
 }

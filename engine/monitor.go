@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"sync"
 	"time"
@@ -39,6 +40,11 @@ type monitor struct {
 	acked     []slo.CountSample
 	replicas  []slo.ReplicaSample
 	steady    []slo.SteadySample
+	// startBlockers names what the last sample lacked to start the
+	// timeline: the steady conditions plus every gateway's uplink
+	// connected. The uplink is not part of steady itself, whose recovery
+	// budgets are calibrated without it.
+	startBlockers []string
 
 	queue, availability, latency, lost, ready, steadyRec *slo.Recorder
 }
@@ -162,6 +168,7 @@ func (m *monitor) sample(ctx context.Context) {
 	// over the last five seconds.
 	flowing := m.flowing(now, received)
 	steady := nodesOK && fixturesOK && (m.devices == 0 || connected >= int64(m.devices)) && flowing
+	m.startBlockers = startBlockers(nodesOK, fixturesOK, connected, int64(m.devices), flowing, gws)
 	m.steady = append(m.steady, slo.SteadySample{T: now, Steady: steady})
 	m.steadyRec.Add(now, map[bool]float64{false: 0, true: 1}[steady])
 }
@@ -262,9 +269,38 @@ func (m *monitor) series() []reports.Series {
 	return []reports.Series{m.availability.Series(), m.latency.Series(), m.lost.Series(), m.queue.Series(), m.ready.Series(), m.steadyRec.Series()}
 }
 
-// steadyNow reports whether the last sample was steady.
-func (m *monitor) steadyNow() bool {
+// startable reports whether the last sample allows the timeline to start,
+// and if not, what it lacked.
+func (m *monitor) startable() (bool, []string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return len(m.steady) > 0 && m.steady[len(m.steady)-1].Steady
+	if len(m.steady) == 0 {
+		return false, []string{"no sample yet"}
+	}
+	return len(m.startBlockers) == 0, m.startBlockers
+}
+
+// startBlockers lists the unmet start conditions of one sample. A gateway
+// whose uplink is still connecting holds its devices' messages: starting
+// then would judge the scenario on start-up backlog.
+func startBlockers(nodesOK, fixturesOK bool, connected, devices int64, flowing bool, gws []workload.GatewayStats) []string {
+	var out []string
+	if !nodesOK {
+		out = append(out, "a node is not Ready")
+	}
+	if !fixturesOK {
+		out = append(out, "a fixture is not Ready")
+	}
+	if devices > 0 && connected < devices {
+		out = append(out, fmt.Sprintf("%d of %d devices connected", connected, devices))
+	}
+	if !flowing {
+		out = append(out, "the sink receives less than half the publish rate")
+	}
+	for _, g := range gws {
+		if !g.UplinkConnected {
+			out = append(out, fmt.Sprintf("gateway %s uplink not connected", g.Pod))
+		}
+	}
+	return out
 }

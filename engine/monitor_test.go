@@ -1,0 +1,37 @@
+package engine
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/edgeproof/edgeproof/fixtures/gateway"
+	"github.com/edgeproof/edgeproof/fixtures/workload"
+)
+
+func TestStartBlockers(t *testing.T) {
+	up := workload.GatewayStats{Pod: "gw-a", Stats: gateway.Stats{UplinkConnected: true}}
+	down := workload.GatewayStats{Pod: "gw-b"}
+	cases := []struct {
+		name      string
+		nodes     bool
+		fixtures  bool
+		connected int64
+		flowing   bool
+		gws       []workload.GatewayStats
+		want      []string
+	}{
+		{name: "all set", nodes: true, fixtures: true, connected: 3, flowing: true, gws: []workload.GatewayStats{up}},
+		// Steady by the monitor's own rule, yet one gateway still holds its
+		// devices' messages: the run must not start.
+		{name: "uplink connecting", nodes: true, fixtures: true, connected: 3, flowing: true,
+			gws: []workload.GatewayStats{up, down}, want: []string{"gateway gw-b uplink not connected"}},
+		{name: "nothing yet", connected: 1, want: []string{"a node is not Ready", "a fixture is not Ready",
+			"1 of 3 devices connected", "the sink receives less than half the publish rate"}},
+	}
+	for _, c := range cases {
+		got := startBlockers(c.nodes, c.fixtures, c.connected, 3, c.flowing, c.gws)
+		if !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%s: blockers = %q, want %q", c.name, got, c.want)
+		}
+	}
+}
