@@ -14,7 +14,11 @@ E2E_TIMEOUT ?= 60m
 # -ginkgo.timeout, which each target sets; go test's own deadline is only a
 # backstop far beyond it, because when it fires the process dies without
 # deleting its cluster, while Ginkgo's timeout still runs the cleanup.
-E2E_SUITE = $(GO) test -v -count=1 -tags e2e ./e2e -timeout 5h -ginkgo.v
+# A failed suite ends with $ARTIFACTS/failures.txt (what failed, messages
+# and unmet objectives), so the last lines of a CI log say why; the trap
+# keeps this shell waiting through Ctrl-C while Ginkgo cleans up.
+E2E_SUITE = sh -c 'trap : INT TERM; $(GO) test -v -count=1 -tags e2e ./e2e -timeout 5h -ginkgo.v "$$@" || { rc=$$?; \
+  f="$$ARTIFACTS/failures.txt"; if [ -s "$$f" ]; then printf "\n== what failed (%s) ==\n" "$$f"; cat "$$f"; fi; exit $$rc; }' e2e
 # `make e2e-qemu` runs every qemu spec; `make test` only the node specs.
 E2E_QEMU_LABELS ?= qemu
 KUBERNETES ?= v1.34.4

@@ -87,5 +87,6 @@ var _ = ReportAfterSuite("reports", func(r Report) {
 	Expect(err).NotTo(HaveOccurred())
 	rep := framework.BuildReport(r, environment, dir)
 	Expect(reports.WriteAll(rep, dir)).To(Succeed(), "writing junit.xml, report.json, summary.md and index.html")
+	Expect(framework.WriteFailures(dir, r, rep)).To(Succeed())
 	framework.PrintVerdicts(os.Stdout, rep, dir)
 })

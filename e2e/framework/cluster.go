@@ -80,8 +80,40 @@ func SetupCluster(ctx context.Context, in SetupClusterInput) (*clusters.Cluster,
 		}
 		image = res.Image
 	}
+	others := otherClusters(ctx, prov, name)
+	if others != "" {
+		in.Printer.Infof("Note: %s; their nodes share this host's CPU with the new cluster, and the suite's waits and budgets assume they do not", others)
+	}
 	in.Printer.Infof("Creating cluster %q from %s", name, image)
-	return prov.Create(ctx, name, topo, clusters.CreateOptions{NodeImage: image, Logf: func(f string, a ...any) { in.Printer.Infof("  "+f, a...) }})
+	c, err := prov.Create(ctx, name, topo, clusters.CreateOptions{NodeImage: image, Logf: func(f string, a ...any) { in.Printer.Infof("  "+f, a...) }})
+	if err != nil && others != "" {
+		return nil, fmt.Errorf("%w (while %s)", err, others)
+	}
+	return c, err
+}
+
+// otherClusters describes the clusters already running besides name, or
+// is empty. A leftover cluster on a 2-core host is enough to make a new
+// one miss its Ready wait.
+func otherClusters(ctx context.Context, prov *clusters.Provider, name string) string {
+	names, err := prov.List(ctx)
+	if err != nil {
+		return ""
+	}
+	var others []string
+	for _, n := range names {
+		if n != name {
+			others = append(others, n)
+		}
+	}
+	switch len(others) {
+	case 0:
+		return ""
+	case 1:
+		return fmt.Sprintf("1 other cluster is running (%s)", others[0])
+	default:
+		return fmt.Sprintf("%d other clusters are running (%s)", len(others), strings.Join(others, ", "))
+	}
 }
 
 // Topology is the suite's topology as this host can create it: without

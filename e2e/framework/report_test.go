@@ -2,6 +2,8 @@ package framework
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -55,5 +57,45 @@ func TestBuildReportAndPrintVerdicts(t *testing.T) {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, buf.String())
 		}
+	}
+}
+
+func TestFailures(t *testing.T) {
+	lost := reports.Verdict{Objective: "latency", Metric: "p99Latency", Unit: "s", Value: 136.7, Budget: 1, Margin: -135.7}
+	gr := types.Report{SpecReports: types.SpecReports{
+		{LeafNodeType: types.NodeTypeSynchronizedBeforeSuite, State: types.SpecStateFailed,
+			Failure: types.Failure{Message: "cluster setup\nnode edgeproof-worker2 not Ready after 4m0s",
+				Location: types.CodeLocation{FileName: "suite_test.go", LineNumber: 61}}},
+		{LeafNodeType: types.NodeTypeIt, LeafNodeText: "smoke", State: types.SpecStateFailed,
+			Failure: types.Failure{Message: "objectives not met: latency"},
+			ReportEntries: types.ReportEntries{{Name: VerdictEntry, Value: types.WrapEntryValue(lost)}}},
+		{LeafNodeType: types.NodeTypeIt, LeafNodeText: "fine", State: types.SpecStatePassed},
+	}}
+	got := Failures(gr, BuildReport(gr, reports.Environment{}, "/art"))
+	for _, want := range []string{
+		"FAILED SynchronizedBeforeSuite at suite_test.go:61", "node edgeproof-worker2 not Ready after 4m0s",
+		"FAILED smoke", "objective latency: p99Latency = 136.7 s (budget 1 s, margin -135.7 s)",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("failures lack %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "fine") {
+		t.Errorf("failures list a passed spec:\n%s", got)
+	}
+
+	dir := t.TempDir()
+	if err := WriteFailures(dir, gr, BuildReport(gr, reports.Environment{}, dir)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, FailuresFile)); err != nil {
+		t.Fatalf("failed run left no %s: %v", FailuresFile, err)
+	}
+	passed := types.Report{SpecReports: gr.SpecReports[2:]}
+	if err := WriteFailures(dir, passed, BuildReport(passed, reports.Environment{}, dir)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, FailuresFile)); !os.IsNotExist(err) {
+		t.Errorf("a passed run kept the stale %s (stat: %v)", FailuresFile, err)
 	}
 }
