@@ -67,7 +67,7 @@ func TestFailures(t *testing.T) {
 			Failure: types.Failure{Message: "cluster setup\nnode edgeproof-worker2 not Ready after 4m0s",
 				Location: types.CodeLocation{FileName: "suite_test.go", LineNumber: 61}}},
 		{LeafNodeType: types.NodeTypeIt, LeafNodeText: "smoke", State: types.SpecStateFailed,
-			Failure: types.Failure{Message: "objectives not met: latency"},
+			Failure:       types.Failure{Message: "objectives not met: latency"},
 			ReportEntries: types.ReportEntries{{Name: VerdictEntry, Value: types.WrapEntryValue(lost)}}},
 		{LeafNodeType: types.NodeTypeIt, LeafNodeText: "fine", State: types.SpecStatePassed},
 	}}
