@@ -310,7 +310,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, file string, o Options) (r
 		res.Scenario.Failure = "objectives not met: " + strings.Join(failed, ", ")
 	}
 	for _, v := range res.Scenario.Verdicts {
-		say("%s", verdictLine(v))
+		say("%s", v.Line())
 	}
 	say("%s", strings.ToUpper(string(res.Scenario.State)))
 	return res, nil
@@ -320,20 +320,6 @@ func skip(res *Result, say func(string, ...any), reason string) *Result {
 	res.Scenario.State, res.Scenario.SkipReason = reports.StateSkipped, reason
 	say("SKIPPED: %s", reason)
 	return res
-}
-
-// verdictLine is one objective's verdict for the live output.
-func verdictLine(v reports.Verdict) string {
-	mark := "PASS"
-	if !v.Pass {
-		mark = "FAIL"
-	}
-	value, budget, margin := v.Quantities()
-	s := fmt.Sprintf("%s %-22s %s/%s = %s (budget %s, margin %s)", mark, v.Objective, v.Kind, v.Metric, value, budget, margin)
-	if v.Detail != "" {
-		s += ": " + v.Detail
-	}
-	return s
 }
 
 // built remembers, per process, the fixture images built and the clusters

@@ -166,9 +166,9 @@ func (m *monitor) sample(ctx context.Context) {
 	// Steady: every node Ready, every fixture Ready, every device
 	// connected, and the sink taking in at least half the publish rate
 	// over the last five seconds.
-	flowing := m.flowing(now, received)
-	steady := nodesOK && fixturesOK && (m.devices == 0 || connected >= int64(m.devices)) && flowing
-	m.startBlockers = startBlockers(nodesOK, fixturesOK, connected, int64(m.devices), flowing, gws)
+	unsteady := steadyBlockers(nodesOK, fixturesOK, connected, int64(m.devices), m.flowing(now, received))
+	steady := len(unsteady) == 0
+	m.startBlockers = append(unsteady, uplinkBlockers(gws)...)
 	m.steady = append(m.steady, slo.SteadySample{T: now, Steady: steady})
 	m.steadyRec.Add(now, map[bool]float64{false: 0, true: 1}[steady])
 }
@@ -280,10 +280,9 @@ func (m *monitor) startable() (bool, []string) {
 	return len(m.startBlockers) == 0, m.startBlockers
 }
 
-// startBlockers lists the unmet start conditions of one sample. A gateway
-// whose uplink is still connecting holds its devices' messages: starting
-// then would judge the scenario on start-up backlog.
-func startBlockers(nodesOK, fixturesOK bool, connected, devices int64, flowing bool, gws []workload.GatewayStats) []string {
+// steadyBlockers lists the unmet steady conditions of one sample; the
+// sample is steady when there are none.
+func steadyBlockers(nodesOK, fixturesOK bool, connected, devices int64, flowing bool) []string {
 	var out []string
 	if !nodesOK {
 		out = append(out, "a node is not Ready")
@@ -297,6 +296,14 @@ func startBlockers(nodesOK, fixturesOK bool, connected, devices int64, flowing b
 	if !flowing {
 		out = append(out, "the sink receives less than half the publish rate")
 	}
+	return out
+}
+
+// uplinkBlockers names the gateways whose uplink is down. A gateway still
+// connecting holds its devices' messages: starting the timeline then would
+// judge the scenario on start-up backlog.
+func uplinkBlockers(gws []workload.GatewayStats) []string {
+	var out []string
 	for _, g := range gws {
 		if !g.UplinkConnected {
 			out = append(out, fmt.Sprintf("gateway %s uplink not connected", g.Pod))

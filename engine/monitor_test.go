@@ -29,7 +29,7 @@ func TestStartBlockers(t *testing.T) {
 			"1 of 3 devices connected", "the sink receives less than half the publish rate"}},
 	}
 	for _, c := range cases {
-		got := startBlockers(c.nodes, c.fixtures, c.connected, 3, c.flowing, c.gws)
+		got := append(steadyBlockers(c.nodes, c.fixtures, c.connected, 3, c.flowing), uplinkBlockers(c.gws)...)
 		if !reflect.DeepEqual(got, c.want) {
 			t.Errorf("%s: blockers = %q, want %q", c.name, got, c.want)
 		}

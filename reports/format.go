@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"fmt"
 	"math"
 	"regexp"
 	"strconv"
@@ -45,6 +46,22 @@ func formatValue(v float64, unit string) string { return withUnit(formatNumber(v
 // unit ("8.366 s"), and the margin signed ("+2.634 s").
 func (v Verdict) Quantities() (value, budget, margin string) {
 	return formatValue(v.Value, v.Unit), formatValue(v.Budget, v.Unit), formatMargin(v.Margin, v.Unit)
+}
+
+// Line is the verdict in one line, as the live output and the failures
+// list print it: "FAIL latency  delivery/p99Latency = 136.7 s (budget 1 s,
+// margin -135.7 s)", with the detail after a colon when there is one.
+func (v Verdict) Line() string {
+	mark := "PASS"
+	if !v.Pass {
+		mark = "FAIL"
+	}
+	value, budget, margin := v.Quantities()
+	s := fmt.Sprintf("%s %-22s %s/%s = %s (budget %s, margin %s)", mark, v.Objective, v.Kind, v.Metric, value, budget, margin)
+	if v.Detail != "" {
+		s += ": " + v.Detail
+	}
+	return s
 }
 
 // formatMargin signs the margin so headroom and shortfall are told apart at a glance.

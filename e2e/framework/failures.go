@@ -44,8 +44,7 @@ func Failures(r types.Report, rep *reports.Report) string {
 		writeIndented(&b, s.Failure)
 		for _, v := range s.Verdicts {
 			if !v.Pass {
-				value, budget, margin := v.Quantities()
-				fmt.Fprintf(&b, "    objective %s: %s = %s (budget %s, margin %s)\n", v.Objective, v.Metric, value, budget, margin)
+				fmt.Fprintf(&b, "    %s\n", v.Line())
 			}
 		}
 	}

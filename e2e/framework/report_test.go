@@ -61,7 +61,7 @@ func TestBuildReportAndPrintVerdicts(t *testing.T) {
 }
 
 func TestFailures(t *testing.T) {
-	lost := reports.Verdict{Objective: "latency", Metric: "p99Latency", Unit: "s", Value: 136.7, Budget: 1, Margin: -135.7}
+	lost := reports.Verdict{Objective: "latency", Kind: "delivery", Metric: "p99Latency", Unit: "s", Value: 136.7, Budget: 1, Margin: -135.7}
 	gr := types.Report{SpecReports: types.SpecReports{
 		{LeafNodeType: types.NodeTypeSynchronizedBeforeSuite, State: types.SpecStateFailed,
 			Failure: types.Failure{Message: "cluster setup\nnode edgeproof-worker2 not Ready after 4m0s",
@@ -74,7 +74,7 @@ func TestFailures(t *testing.T) {
 	got := Failures(gr, BuildReport(gr, reports.Environment{}, "/art"))
 	for _, want := range []string{
 		"FAILED SynchronizedBeforeSuite at suite_test.go:61", "node edgeproof-worker2 not Ready after 4m0s",
-		"FAILED smoke", "objective latency: p99Latency = 136.7 s (budget 1 s, margin -135.7 s)",
+		"FAILED smoke", "FAIL latency", "delivery/p99Latency = 136.7 s (budget 1 s, margin -135.7 s)",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("failures lack %q:\n%s", want, got)
