@@ -21,9 +21,12 @@ type Injector interface {
 }
 
 // Preflighter decides before a run whether a fault can be injected here.
-// A fault that fails preflight is skipped with the reason, never passed.
+// A fault this host or cluster lacks the capability for is not ok, with the
+// reason: it is skipped, never passed. A check that could not be made (the
+// API or a node did not answer) is an error: the scenario fails, since a
+// broken environment must not read as a missing feature.
 type Preflighter interface {
-	Preflight(ctx context.Context, f scenarios.Fault) (ok bool, reason string)
+	Preflight(ctx context.Context, f scenarios.Fault) (ok bool, reason string, err error)
 }
 
 // Backend is an injector with its preflight.

@@ -14,6 +14,7 @@ import (
 	"github.com/edgeproof/edgeproof/chaos/route"
 	"github.com/edgeproof/edgeproof/e2e/framework"
 	"github.com/edgeproof/edgeproof/engine"
+	"github.com/edgeproof/edgeproof/fixtures/mutants"
 	"github.com/edgeproof/edgeproof/internal/repo"
 	"github.com/edgeproof/edgeproof/reports"
 	"github.com/edgeproof/edgeproof/scenarios"
@@ -116,5 +117,12 @@ func scenarioLabels(sc *scenarios.Scenario) []any {
 		out = append(out, framework.WithArch(string(req.Arch)))
 	}
 	out = append(out, framework.WithProvider(p), Label("scenario:"+strings.ToLower(sc.Metadata.Name)))
+	for _, m := range mutants.All {
+		if m.Scenario == sc.Metadata.Name {
+			// The healthy baseline of a mutant (make e2e-mutants).
+			out = append(out, Label("mutant-baseline"))
+			break
+		}
+	}
 	return out
 }

@@ -4,20 +4,69 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/edgeproof/edgeproof/chaos"
 	"github.com/edgeproof/edgeproof/fixtures/workload"
 	"github.com/edgeproof/edgeproof/scenarios"
 	"github.com/edgeproof/edgeproof/slo"
 )
 
-// consistencySettle bounds how long the end-of-run consistency check waits
-// for leftovers to go: a pod the rejoined kubelet is still deleting, or an
-// endpoint the EndpointSlice controller is about to drop, is not a finding
-// unless it outlives this.
+// consistencySettle bounds how long the consistency check after a heal
+// waits for leftovers to go: a pod the rejoined kubelet is still deleting,
+// or an endpoint the EndpointSlice controller is about to drop, is not a
+// finding unless it outlives this.
 const consistencySettle = 30 * time.Second
+
+// healChecks runs the consistency check after every healed occurrence of a
+// lasting fault, from its heal until the namespace is consistent or
+// consistencySettle has passed: duplicate pods and stale endpoints are
+// judged where the fault left them, not after the drain, when they may
+// have gone.
+type healChecks struct {
+	w   *workload.Workload
+	say func(string, ...any)
+
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	byFault map[string][]checkResult // in heal order
+}
+
+type checkResult struct {
+	c   slo.Consistency
+	err error
+}
+
+// after starts the check of one occurrence of fault, healed just now.
+func (h *healChecks) after(ctx context.Context, fault string) {
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		c, err := consistency(ctx, h.w, h.say)
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if h.byFault == nil {
+			h.byFault = map[string][]checkResult{}
+		}
+		h.byFault[fault] = append(h.byFault[fault], checkResult{c, err})
+	}()
+}
+
+// result waits for every check and returns occurrence i of fault's; false
+// when it was not checked (not healed, or not a lasting fault).
+func (h *healChecks) result(fault string, i int) (checkResult, bool) {
+	h.wg.Wait()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	rs := h.byFault[fault]
+	if i >= len(rs) {
+		return checkResult{}, false
+	}
+	return rs[i], true
+}
 
 // needsConsistency reports whether any objective reads the end-of-run
 // consistency counts.
@@ -89,4 +138,33 @@ func snapshot(ctx context.Context, w *workload.Workload) (slo.State, error) {
 	s.Pods, s.Nodes, s.ReplicaSets = pods.Items, nodes.Items, rss.Items
 	s.Deployments, s.StatefulSets, s.DaemonSets, s.Slices = deps.Items, sts.Items, dss.Items, sls.Items
 	return s, nil
+}
+
+// values are an occurrence's duplicate-pod and stale-endpoint counts, or
+// Unknown with the reason.
+func (h *healChecks) values(o Occurrence) (dup, stale slo.Value) {
+	r, ok := h.result(o.Fault, o.Index)
+	switch {
+	case !ok:
+		v := slo.Unknown("not checked: occurrence %d of %s was not healed as a lasting fault", o.Index+1, o.Fault)
+		return v, v
+	case r.err != nil:
+		v := slo.Unknown("consistency check after the heal failed: %v", r.err)
+		return v, v
+	}
+	return slo.Count(r.c.DuplicatePods), slo.Count(r.c.StaleEndpoints)
+}
+
+// checkAfter wraps a heal so that check starts once it succeeded.
+func checkAfter(heal chaos.Recover, check func()) chaos.Recover {
+	if heal == nil {
+		return nil
+	}
+	return func(ctx context.Context) error {
+		if err := heal(ctx); err != nil {
+			return err
+		}
+		check()
+		return nil
+	}
 }

@@ -42,7 +42,7 @@ func (d *driver) preflight(f scenarios.Fault) (bool, string) {
 			return false, "uplink faults at layer proxy act on the gateway's toxiproxy sidecar, and this scenario deploys no gateway"
 		}
 		if _, err := uplinkToxics(f); err != nil {
-			return false, err.Error()
+			return false, "uplink faults at layer proxy: " + err.Error()
 		}
 		return true, ""
 	}
@@ -84,6 +84,33 @@ func (d *driver) inject(ctx context.Context, f scenarios.Fault) (chaos.Recover, 
 		return nil, &chaos.UnsupportedError{Kind: f.Kind, Backend: "workload", Reason: reason}
 	}
 	return nil, fmt.Errorf("no workload action for %s", f.Kind)
+}
+
+// evidence shows a workload fault in force, read back from the fixtures
+// it changed: toxics listed on the target gateways, every simulator at the
+// new load factor. Storms and rollouts are over when inject returns (the
+// simulators answered that their storm ran; the rollout was waited for).
+func (d *driver) evidence(ctx context.Context, f scenarios.Fault, nodes []string) ([]string, error) {
+	switch f.Kind {
+	case scenarios.UplinkShape, scenarios.UplinkFlap:
+		return d.uplinkEvidence(ctx, f, nodes)
+	case scenarios.DeviceLoad:
+		sims, err := d.w.Devices(ctx, false)
+		if err != nil {
+			return nil, fmt.Errorf("fault %s: reading the simulators back: %w", f.Name, err)
+		}
+		for _, s := range sims {
+			if s.LoadFactor != f.Load.Factor {
+				return nil, fmt.Errorf("fault %s not in force: simulator %s runs at load factor %g, not %g", f.Name, s.Pod, s.LoadFactor, f.Load.Factor)
+			}
+		}
+		return []string{fmt.Sprintf("%d simulators at load factor %g", len(sims), f.Load.Factor)}, nil
+	case scenarios.DeviceStorm:
+		return []string{"every simulator answered that its storm ran"}, nil
+	case scenarios.RollingUpdate:
+		return []string{"rollout of " + string(f.Rollout.Fixture) + " complete"}, nil
+	}
+	return nil, fmt.Errorf("fault %s: no evidence check for %s", f.Name, f.Kind)
 }
 
 func joinUndo(err, undo error) error {

@@ -31,6 +31,7 @@ import (
 	"github.com/edgeproof/edgeproof/clusters"
 	"github.com/edgeproof/edgeproof/fixtures/accounting"
 	"github.com/edgeproof/edgeproof/fixtures/images"
+	"github.com/edgeproof/edgeproof/fixtures/mutants"
 	"github.com/edgeproof/edgeproof/fixtures/workload"
 	"github.com/edgeproof/edgeproof/reports"
 	"github.com/edgeproof/edgeproof/scenarios"
@@ -67,6 +68,10 @@ type Options struct {
 	// ones before the run (see scenarios.Profile); the caller's scenario is
 	// not modified.
 	Profile *scenarios.Profile
+	// Mutant, when set, plays the scenario against a planted defect of the
+	// mutation suite (fixtures/mutants); the run must then fail. Check it
+	// first with CheckMutant.
+	Mutant string
 	// OnFailure, when set, is called before the workload is torn down if
 	// the run failed or errored, with the workload's namespace, so callers
 	// can collect pods, events and node logs while they still exist.
@@ -119,6 +124,14 @@ func Run(ctx context.Context, sc *scenarios.Scenario, file string, o Options) (r
 	if sc, err = withProfile(sc, o.Profile); err != nil {
 		return nil, err
 	}
+	var mut *mutants.Mutant
+	if o.Mutant != "" {
+		m, err := CheckMutant(o.Mutant, sc)
+		if err != nil {
+			return nil, err
+		}
+		mut, sc = &m, mutateScenario(sc, m)
+	}
 	o.defaults(sc)
 	start := time.Now()
 	res = &Result{Scenario: reports.Scenario{Name: sc.Metadata.Name, File: file, Started: start}}
@@ -139,6 +152,14 @@ func Run(ctx context.Context, sc *scenarios.Scenario, file string, o Options) (r
 		if err != nil && res.Scenario.State == "" {
 			res.Scenario.State, res.Scenario.Failure = reports.StateFailed, err.Error()
 		}
+		if mut != nil && res.Scenario.State != "" {
+			// The run's failure is the mutant's expected outcome: it is
+			// judged into the result instead of returned.
+			judgeMutant(res, *mut, say)
+			if res.Scenario.Mutant.Caught {
+				err = nil
+			}
+		}
 	}()
 
 	cs, err := o.Cluster.Client()
@@ -150,7 +171,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, file string, o Options) (r
 		return res, fmt.Errorf("listing nodes: %w", err)
 	}
 	if reason := unmet(sc.Requirements(), nodes.Items); reason != "" {
-		return skip(res, say, reason), nil
+		return skip(res, say, o.Profile, reason), nil
 	}
 
 	ns := fmt.Sprintf("ep-%s-%04x", trim(sc.Metadata.Name, 40), rand.Uint32()&0xffff)
@@ -160,12 +181,20 @@ func Run(ctx context.Context, sc *scenarios.Scenario, file string, o Options) (r
 		return res, fmt.Errorf("chaos backends: %w", err)
 	}
 	defer router.Close()
+	if mut != nil && mut.Name == mutants.InjectorNoop {
+		router.Wrap = func(b chaos.Backend) chaos.Backend { return noopBackend{Backend: b, j: router.Journal} }
+	}
 
-	img, err := buildImages(ctx, o, sc.Requirements().Toxiproxy, say)
+	img, err := buildImages(ctx, o, sc.Requirements().Toxiproxy, mut != nil && mut.Where == mutants.InImage, say)
 	if err != nil {
 		return res, err
 	}
 	spec, err := workload.FromScenario(sc, ns, img, workload.ZonesOf(nodes.Items))
+	if mut != nil {
+		mutateSpec(&spec, *mut)
+		err = spec.Validate()
+		say("MUTANT %s: %s", mut.Name, mut.Defect)
+	}
 	if err != nil {
 		return res, err
 	}
@@ -193,26 +222,41 @@ func Run(ctx context.Context, sc *scenarios.Scenario, file string, o Options) (r
 	}
 	drv := &driver{w: w, cs: cs}
 
-	// Preflight after deploying: pod targets only resolve against pods.
+	// Preflight after deploying: pod targets only resolve against pods. A
+	// missing capability skips; a check that could not be made fails.
 	for _, f := range sc.Spec.Faults {
-		ok, reason := preflight(ctx, router, drv, f)
+		ok, reason, err := preflight(ctx, router, drv, f)
+		if err != nil {
+			return res, fmt.Errorf("preflight of fault %s (%s): %w", f.Name, f.Kind, err)
+		}
 		if !ok {
-			return skip(res, say, fmt.Sprintf("fault %s (%s): %s", f.Name, f.Kind, reason)), nil
+			return skip(res, say, o.Profile, fmt.Sprintf("fault %s (%s): %s", f.Name, f.Kind, reason)), nil
 		}
 	}
 
-	mctx, stopMonitor := context.WithCancel(ctx)
+	// A panic in the monitor aborts the run: the timeline heals what it
+	// injected and the run fails with the stack.
+	rctx, abort := context.WithCancelCause(ctx)
+	defer abort(nil)
+	mctx, stopMonitor := context.WithCancel(rctx)
 	defer stopMonitor()
 	mon := newMonitor(w, o.Poll)
-	go mon.run(mctx)
+	go func() {
+		defer func() {
+			if v := recover(); v != nil {
+				abort(newPanicError("the monitor", v))
+			}
+		}()
+		mon.run(mctx)
+	}()
 	probe := slo.NewRescheduleProbe(cs, ns, labels.SelectorFromSet(labels.Set{workload.LabelName: workload.DeviceSim}))
 	if err := probe.Start(mctx); err != nil {
 		return res, fmt.Errorf("reschedule probe: %w", err)
 	}
 
 	say("waiting for steady state (every node and fixture Ready, every device and gateway uplink connected, the sink receiving)")
-	if err := waitSteady(ctx, mon, o.SteadyTimeout); err != nil {
-		return res, err
+	if err := waitSteady(rctx, mon, o.SteadyTimeout); err != nil {
+		return res, aborted(rctx, err)
 	}
 	// Start-up waits (devices connecting) are not the scenario's outages.
 	if err := w.ResetGaps(ctx); err != nil {
@@ -231,33 +275,22 @@ func Run(ctx context.Context, sc *scenarios.Scenario, file string, o Options) (r
 
 	res.Scenario.Started = t0
 	resolver := &chaos.Resolver{Kube: cs, Namespace: ns, Rand: rand.New(rand.NewPCG(o.Seed, 1))}
-	p := &player{t0: t0, log: say, inject: func(ctx context.Context, f scenarios.Fault) ([]string, chaos.Recover, error) {
+	checks := &healChecks{w: w, say: say}
+	var inject injectFunc
+	p := &player{t0: t0, log: say, inject: func(ctx context.Context, f scenarios.Fault) (injected, error) {
+		in, err := inject(ctx, f)
+		if err == nil && needsConsistency(sc.Spec.Objectives) {
+			in.heal = checkAfter(in.heal, func() { checks.after(rctx, f.Name) })
+		}
+		return in, err
+	}}
+	inject = func(ctx context.Context, f scenarios.Fault) (injected, error) {
 		if chaos.WorkloadKind(f) {
-			if f.Kind == scenarios.DeviceLoad {
-				mon.setFactor(f.Load.Factor)
-				heal, err := drv.inject(ctx, f)
-				if err != nil {
-					mon.setFactor(1)
-					return nil, nil, err
-				}
-				return nil, func(ctx context.Context) error { mon.setFactor(1); return heal(ctx) }, nil
-			}
-			if !needsNodes(f) {
-				heal, err := drv.inject(ctx, f)
-				return nil, heal, err
-			}
-			// Proxy-layer uplink faults act on the gateways of the
-			// target's nodes, resolved as for node faults.
-			rf, err := resolver.Resolve(ctx, f)
-			if err != nil {
-				return nil, nil, err
-			}
-			heal, err := drv.inject(ctx, rf)
-			return targetNames(rf), heal, err
+			return injectWorkload(ctx, f, drv, mon, resolver)
 		}
 		rf, err := resolver.Resolve(ctx, f)
 		if err != nil {
-			return nil, nil, err
+			return injected{}, err
 		}
 		targets := targetNames(rf)
 		if rf.Target != nil && len(rf.Target.Nodes) > 0 {
@@ -265,25 +298,29 @@ func Run(ctx context.Context, sc *scenarios.Scenario, file string, o Options) (r
 				say("reschedule probe: %v", perr)
 			}
 		}
-		heal, err := router.Inject(ctx, rf)
-		return targets, heal, err
-	}}
-	playErr := p.play(ctx, schedule(sc.Spec.Faults))
+		in, err := router.InjectAndProve(ctx, rf)
+		if err == nil {
+			say("fault %s in force: %s", f.Name, strings.Join(in.Evidence, "; "))
+		}
+		return injected{targets: targets, backend: in.Backend, evidence: in.Evidence, heal: in.Heal}, err
+	}
+	playErr := p.play(rctx, schedule(sc.Spec.Faults))
 	res.Played = p.Played()
 	res.Scenario.FaultEvents = faultEvents(res.Played)
 	if playErr != nil {
-		return res, playErr
+		return res, aborted(rctx, playErr)
 	}
-	if !sleepUntil(ctx, t0.Add(sc.Spec.Duration.Std())) {
-		return res, fmt.Errorf("run interrupted: %w", ctx.Err())
+	if !sleepUntil(rctx, t0.Add(sc.Spec.Duration.Std())) {
+		return res, aborted(rctx, fmt.Errorf("run interrupted: %w", ctx.Err()))
 	}
 
 	say("run over; stopping the devices and draining what they hold")
-	if err := drain(ctx, w, mon, o.DrainTimeout, say); err != nil {
-		say("drain: %v", err)
+	drainErr := drain(ctx, w, mon, o.DrainTimeout, say)
+	if drainErr != nil {
+		say("drain: %v", drainErr)
 	}
 	stopMonitor()
-	m, err := measure(ctx, sc, w, mon, probe, res.Played, t0, base, say)
+	m, err := measure(ctx, sc, w, mon, probe, res.Played, t0, base, checks, o.Cluster.ReadFiles, say)
 	if err != nil {
 		return res, err
 	}
@@ -305,6 +342,9 @@ func Run(ctx context.Context, sc *scenarios.Scenario, file string, o Options) (r
 	if len(leaks) > 0 {
 		failed = append(failed, "leak check: "+strings.Join(leaks, "; "))
 	}
+	if drainErr != nil {
+		failed = append(failed, "drain: "+drainErr.Error())
+	}
 	if len(failed) > 0 {
 		res.Scenario.State = reports.StateFailed
 		res.Scenario.Failure = "objectives not met: " + strings.Join(failed, ", ")
@@ -316,7 +356,25 @@ func Run(ctx context.Context, sc *scenarios.Scenario, file string, o Options) (r
 	return res, nil
 }
 
-func skip(res *Result, say func(string, ...any), reason string) *Result {
+// aborted puts a panic that aborted the run before err, which is then only
+// its consequence.
+func aborted(ctx context.Context, err error) error {
+	var pe *panicError
+	if errors.As(context.Cause(ctx), &pe) && !errors.As(err, &pe) {
+		return errors.Join(pe, err)
+	}
+	return err
+}
+
+// skip marks the run skipped with the reason, or failed when the budget
+// profile says this scenario must run.
+func skip(res *Result, say func(string, ...any), p *scenarios.Profile, reason string) *Result {
+	if p.Requires(res.Scenario.Name) {
+		res.Scenario.State = reports.StateFailed
+		res.Scenario.Failure = fmt.Sprintf("skipped, but profile %s requires it to run: %s", p.Metadata.Name, reason)
+		say("FAILED: %s", res.Scenario.Failure)
+		return res
+	}
 	res.Scenario.State, res.Scenario.SkipReason = reports.StateSkipped, reason
 	say("SKIPPED: %s", reason)
 	return res
@@ -328,6 +386,7 @@ var built struct {
 	sync.Mutex
 	root   string
 	proxy  bool   // the toxiproxy image is among them
+	mutant bool   // built with the mutation suite's defects
 	archs  string // the architectures built, comma-separated
 	images images.Built
 	loaded map[string]string // cluster name -> archive loaded
@@ -335,7 +394,7 @@ var built struct {
 
 // buildImages builds the fixture images, and the toxiproxy image when
 // proxy is set, and loads them into the cluster's nodes.
-func buildImages(ctx context.Context, o Options, proxy bool, say func(string, ...any)) (workload.Images, error) {
+func buildImages(ctx context.Context, o Options, proxy, mutant bool, say func(string, ...any)) (workload.Images, error) {
 	built.Lock()
 	defer built.Unlock()
 	// One build per architecture of the cluster's nodes (arm64 QEMU nodes
@@ -348,7 +407,7 @@ func buildImages(ctx context.Context, o Options, proxy bool, say func(string, ..
 		archs = []string{runtime.GOARCH}
 	}
 	archKey := strings.Join(archs, ",")
-	if built.root != o.RepoRoot || (proxy && !built.proxy) || built.archs != archKey {
+	if built.root != o.RepoRoot || (proxy && !built.proxy) || built.archs != archKey || built.mutant != mutant {
 		say("building fixture images for %s", archKey)
 		names := images.Fixtures
 		if proxy {
@@ -356,11 +415,16 @@ func buildImages(ctx context.Context, o Options, proxy bool, say func(string, ..
 			// toxiproxy build (a module download); later ones keep it.
 			names = append(slices.Clone(names), images.Toxiproxy)
 		}
-		b, err := images.BuildFor(ctx, o.RepoRoot, archs, names...)
+		build := images.BuildFor
+		if mutant {
+			build = images.BuildMutants
+		}
+		b, err := build(ctx, o.RepoRoot, archs, names...)
 		if err != nil {
 			return workload.Images{}, fmt.Errorf("fixture images: %w", err)
 		}
 		built.root, built.proxy, built.archs, built.images, built.loaded = o.RepoRoot, proxy, archKey, b, map[string]string{}
+		built.mutant = mutant
 	}
 	b := built.images
 	if built.loaded[o.Cluster.Name] != b.Archive {
@@ -374,10 +438,57 @@ func buildImages(ctx context.Context, o Options, proxy bool, say func(string, ..
 		DeviceSim: b.Refs["edgeproof-devicesim"], Sink: b.Refs["edgeproof-sink"], Toxiproxy: b.Refs[images.Toxiproxy]}, nil
 }
 
+// injectWorkload performs a fault the workload driver does (device load
+// and storms, rolling updates, proxy-layer uplink faults).
+func injectWorkload(ctx context.Context, f scenarios.Fault, drv *driver, mon *monitor, resolver *chaos.Resolver) (injected, error) {
+	in := injected{backend: "workload"}
+	switch {
+	case f.Kind == scenarios.DeviceLoad:
+		mon.setFactor(f.Load.Factor)
+		heal, err := drv.inject(ctx, f)
+		if err != nil {
+			mon.setFactor(1)
+			return in, err
+		}
+		in.heal = func(ctx context.Context) error { mon.setFactor(1); return heal(ctx) }
+	case !needsNodes(f):
+		heal, err := drv.inject(ctx, f)
+		if err != nil {
+			return in, err
+		}
+		in.heal = heal
+	default:
+		// Proxy-layer uplink faults act on the gateways of the target's
+		// nodes, resolved as for node faults.
+		rf, err := resolver.Resolve(ctx, f)
+		if err != nil {
+			return in, err
+		}
+		in.targets = targetNames(rf)
+		heal, err := drv.inject(ctx, rf)
+		if err != nil {
+			return in, err
+		}
+		in.heal = heal
+	}
+	ev, err := drv.evidence(ctx, f, in.targets)
+	if err != nil {
+		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Minute)
+		defer cancel()
+		if herr := in.heal(hctx); herr != nil {
+			err = fmt.Errorf("%w (and healing it failed: %v)", err, herr)
+		}
+		return in, err
+	}
+	in.evidence = ev
+	return in, nil
+}
+
 // preflight asks the workload driver or the chaos backends.
-func preflight(ctx context.Context, r *route.Router, d *driver, f scenarios.Fault) (bool, string) {
+func preflight(ctx context.Context, r *route.Router, d *driver, f scenarios.Fault) (bool, string, error) {
 	if chaos.WorkloadKind(f) {
-		return d.preflight(f)
+		ok, reason := d.preflight(f)
+		return ok, reason, nil
 	}
 	return r.Preflight(ctx, f)
 }

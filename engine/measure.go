@@ -22,8 +22,17 @@ const recoverySamples = 3
 // messages sent in it still count.
 const availabilityGrace = 5 * time.Second
 
-// drain stops the devices and waits until they hold nothing and the sink
-// has received everything they had acknowledged.
+// drainSettle is how long the sink's count must stand still, with nothing
+// held by devices or gateways, before what is missing is judged lost
+// rather than waited for.
+const drainSettle = 10 * time.Second
+
+// drain stops the devices and waits until nothing is held upstream of the
+// sink: the devices hold no unacknowledged message, every gateway answered
+// with an empty queue, and the sink received everything acknowledged (or
+// stopped receiving for drainSettle, the rest being loss that delivery
+// judges). A drain that times out is an error naming where the undelivered
+// messages are: a pipeline that stalled must not pass.
 func drain(ctx context.Context, w *workload.Workload, m *monitor, timeout time.Duration, say func(string, ...any)) error {
 	if !w.Spec.DeviceSim {
 		return nil
@@ -32,20 +41,39 @@ func drain(ctx context.Context, w *workload.Workload, m *monitor, timeout time.D
 		return fmt.Errorf("stopping devices: %w", err)
 	}
 	deadline := time.Now().Add(timeout)
+	var still time.Time // since when the sink's count stood still
+	var lastGot uint64
 	for {
 		m.sample(ctx)
-		dev, recv, _, _, _ := m.snapshot()
-		if n := len(dev); n > 0 {
-			last := dev[n-1]
-			got := recv[len(recv)-1].V
-			if last.Buffered <= 0 && got >= last.Acknowledged {
-				say("drained: %d acknowledged, %d received by the sink", last.Acknowledged, got)
-				return nil
+		_, recv, acked, _, _ := m.snapshot()
+		got, want := last(recv), last(acked)
+		held, herr := heldByDevices(ctx, w)
+		gws, complete := m.gateways(ctx)
+		var queued int64
+		for _, g := range gws {
+			queued += g.QueueDepth
+		}
+		if got != lastGot || still.IsZero() {
+			still, lastGot = time.Now(), got
+		}
+		empty := herr == nil && complete && held == 0 && queued == 0
+		switch {
+		case empty && got >= want:
+			say("drained: %d acknowledged, %d received by the sink", want, got)
+			return nil
+		case empty && time.Since(still) >= drainSettle:
+			say("drained: nothing held upstream; the sink has %d of %d acknowledged and stopped receiving %s ago (the rest is judged as lost)",
+				got, want, drainSettle)
+			return nil
+		case time.Now().After(deadline):
+			where := fmt.Sprintf("devices hold %d unacknowledged, gateways queue %d, the sink has %d of %d acknowledged", held, queued, got, want)
+			if herr != nil {
+				where += "; simulators not read: " + herr.Error()
 			}
-			if time.Now().After(deadline) {
-				return fmt.Errorf("not drained after %s: devices hold %d, sink has %d of %d acknowledged",
-					timeout, last.Buffered, got, last.Acknowledged)
+			if !complete {
+				where += "; not every gateway answered"
 			}
+			return fmt.Errorf("not drained after %s: %s", timeout, where)
 		}
 		if !sleepUntil(ctx, time.Now().Add(time.Second)) {
 			return ctx.Err()
@@ -53,16 +81,35 @@ func drain(ctx context.Context, w *workload.Workload, m *monitor, timeout time.D
 	}
 }
 
+// heldByDevices is what the live simulators still hold, unsent or awaiting
+// acknowledgement.
+func heldByDevices(ctx context.Context, w *workload.Workload) (int64, error) {
+	sims, err := w.Devices(ctx, false)
+	var held int64
+	for _, s := range sims {
+		held += s.Buffered
+	}
+	return held, err
+}
+
+// last is a counter series' latest value (0 when empty).
+func last(s []slo.CountSample) uint64 {
+	if len(s) == 0 {
+		return 0
+	}
+	return s[len(s)-1].V
+}
+
 // measure turns what the run observed into the measurements objectives are
 // judged on.
 func measure(ctx context.Context, sc *scenarios.Scenario, w *workload.Workload, mon *monitor, probe *slo.RescheduleProbe,
-	played []Occurrence, t0 time.Time, base *accounting.Histogram, say func(string, ...any)) (slo.Measurements, error) {
+	played []Occurrence, t0 time.Time, base *accounting.Histogram, checks *healChecks, read workload.NodeFileReader, say func(string, ...any)) (slo.Measurements, error) {
 	dev, _, _, rep, steady := mon.snapshot()
 	m := slo.Measurements{Faults: map[string][]slo.Result{}}
 	av := slo.MeasureAvailability(dev, slo.Window{Start: t0, End: t0.Add(sc.Spec.Duration.Std())}, availabilityGrace)
 	m.Run.Availability = &av
 	if w.Spec.Sink && w.Spec.DeviceSim {
-		d, err := delivery(ctx, w, mon, base, say)
+		d, err := delivery(ctx, w, mon, base, read, say)
 		if err != nil {
 			return m, err
 		}
@@ -77,15 +124,7 @@ func measure(ctx context.Context, sc *scenarios.Scenario, w *workload.Workload, 
 	}
 	sc2 := slo.MeasureScaling(rep, step)
 	m.Run.Scaling = &sc2
-	dup, stale := slo.Unknown("not checked: no objective asked"), slo.Unknown("not checked: no objective asked")
-	if needsConsistency(sc.Spec.Objectives) {
-		c, err := consistency(ctx, w, say)
-		if err != nil {
-			dup, stale = slo.Unknown("consistency check failed: %v", err), slo.Unknown("consistency check failed: %v", err)
-		} else {
-			dup, stale = slo.Count(c.DuplicatePods), slo.Count(c.StaleEndpoints)
-		}
-	}
+	checked := needsConsistency(sc.Spec.Objectives)
 
 	runEnd := t0.Add(sc.Spec.Duration.Std())
 	for _, o := range played {
@@ -95,9 +134,12 @@ func measure(ctx context.Context, sc *scenarios.Scenario, w *workload.Workload, 
 		r.Availability = &a
 		rec := slo.Recovery{
 			Total:          slo.MeasureRecovery(o.End, nextStart(played, o.End, runEnd), steady, recoverySamples),
-			CatchUp:        slo.MeasureDrain(o.End, mon.queue.Points(), normalBacklog(w.Spec)),
-			DuplicatePods:  dup,
-			StaleEndpoints: stale,
+			CatchUp:        catchUp(o.End, w.Spec, mon),
+			DuplicatePods:  slo.Unknown("not checked: no objective asked"),
+			StaleEndpoints: slo.Unknown("not checked: no objective asked"),
+		}
+		if checked {
+			rec.DuplicatePods, rec.StaleEndpoints = checks.values(o)
 		}
 		r.Recovery = &rec
 		if rs := probe.Results(o.Fault); o.Index < len(rs) {
@@ -119,7 +161,7 @@ func measure(ctx context.Context, sc *scenarios.Scenario, w *workload.Workload, 
 // Latency counts only messages received after steady state (base is the
 // histogram then): those sent while devices were still connecting at
 // start-up are not what the objective is about.
-func delivery(ctx context.Context, w *workload.Workload, mon *monitor, base *accounting.Histogram, say func(string, ...any)) (slo.Delivery, error) {
+func delivery(ctx context.Context, w *workload.Workload, mon *monitor, base *accounting.Histogram, read workload.NodeFileReader, say func(string, ...any)) (slo.Delivery, error) {
 	tr, err := mergedSink(ctx, w)
 	if err != nil {
 		return slo.Delivery{}, err
@@ -133,7 +175,7 @@ func delivery(ctx context.Context, w *workload.Workload, mon *monitor, base *acc
 	totals := slo.SinkTotals{
 		Received: tot.Received, Expected: tot.Expected, Lost: tot.Lost, Missing: tot.Missing,
 		Duplicates: tot.Duplicates, Reordered: tot.Reordered, Malformed: tot.Malformed,
-		P50: quantile(lat, 0.50), P99: quantile(lat, 0.99),
+		P50: quantile(lat, 0.50), P99: quantile(lat, 0.99), Measured: measured(lat),
 	}
 	next := map[string]uint64{} // device/boot -> next seq at the sink
 	for _, d := range tr.Snapshot().Devices {
@@ -144,53 +186,108 @@ func delivery(ctx context.Context, w *workload.Workload, mon *monitor, base *acc
 			next[d.ID+"/"+strconv.FormatUint(b.ID, 10)] = b.Next
 		}
 	}
-	sims, err := w.Devices(ctx, true)
-	if err != nil {
+	src := tailSources{earlier: mon.lastDevices()}
+	if src.final, err = w.Devices(ctx, true); err != nil {
 		return slo.Delivery{}, fmt.Errorf("collecting device counters: %w", err)
 	}
-	tails, gone := deviceTails(sims, mon.lastDevices(), next)
-	if gone.pods > 0 {
-		say("tail check: %d device boots of %d simulator pods gone before the end checked against their last reading",
-			gone.boots, gone.pods)
+	if src.ledgers, src.unread, err = w.Ledgers(ctx, read); err != nil {
+		return slo.Delivery{}, err
+	}
+	tails, st := deviceTails(src, next)
+	if st.fromLedger > 0 || st.unread > 0 {
+		say("tail check: %d device boots not readable live taken from the simulators' ledgers; %d not established", st.fromLedger, st.unread)
 	}
 	return slo.MeasureDelivery(totals, tails), nil
 }
 
-// goneSims counts what deviceTails took from earlier readings.
-type goneSims struct{ pods, boots int }
+// tailSources are the readings a device boot's acknowledged count is
+// taken from; for each boot the highest count found counts.
+type tailSources struct {
+	// final are the simulators read live after the devices stopped.
+	final []workload.DeviceCounters
+	// ledgers are the simulators' ledgers read from the nodes after the
+	// run: they cover processes that were killed, evicted or powered off
+	// before they could be read again.
+	ledgers []workload.Ledger
+	// unread are the nodes whose ledgers could not be read, with why.
+	unread map[string]error
+	// earlier is the last polled reading of every simulator process.
+	earlier map[string]workload.DeviceCounters
+}
 
-// deviceTails pairs every device boot with the sink's next seq for it. The
-// boots of the simulators read at the end (final) come first; a simulator
-// pod seen during the run but gone by then (replaced after its node failed)
-// is checked against its last reading (earlier, by pod), so that losing what
-// it had acknowledged up to then is not missed. next is keyed device/boot.
-func deviceTails(final []workload.DeviceCounters, earlier map[string]workload.DeviceCounters, next map[string]uint64) ([]slo.DeviceTail, goneSims) {
-	var tails []slo.DeviceTail
-	add := func(rows []workload.DeviceRow) {
+// tailStats counts where deviceTails found the boots it could not read live.
+type tailStats struct{ fromLedger, unread int }
+
+// deviceTails pairs every device boot with the sink's next seq for it (next
+// is keyed device/boot). A boot read live at the end or found in a ledger is
+// established; one known only from an earlier poll (its simulator became
+// unreachable, then vanished, and its node's ledger could not be read)
+// carries the reason in Unread, which makes lost Unknown: what it
+// acknowledged after that poll is not known.
+func deviceTails(src tailSources, next map[string]uint64) ([]slo.DeviceTail, tailStats) {
+	type entry struct {
+		tail        slo.DeviceTail
+		established bool
+		node        string
+	}
+	byKey := map[string]*entry{}
+	var order []string
+	var st tailStats
+	add := func(rows []workload.DeviceRow, established bool, node string) {
 		for _, d := range rows {
 			boot := strconv.FormatUint(d.Boot, 10)
-			tails = append(tails, slo.DeviceTail{Device: d.ID, Boot: boot, Acked: d.Acked, NextSeq: next[d.ID+"/"+boot]})
+			key := d.ID + "/" + boot
+			e, ok := byKey[key]
+			if !ok {
+				e = &entry{tail: slo.DeviceTail{Device: d.ID, Boot: boot, NextSeq: next[key]}, node: node}
+				byKey[key] = e
+				order = append(order, key)
+				if established && node != "" {
+					st.fromLedger++
+				}
+			}
+			e.tail.Acked = max(e.tail.Acked, d.Acked)
+			e.established = e.established || established
 		}
 	}
-	live := map[string]bool{}
-	for _, s := range final {
-		live[s.Pod] = true
-		add(s.PerDevice)
+	for _, s := range src.final {
+		add(s.PerDevice, true, "")
 	}
-	// Boot ids are random per simulator process, so a gone pod's boots are
-	// its own and need no merging with the live ones; sorted for a stable
-	// order.
-	var gone goneSims
-	for _, pod := range slices.Sorted(maps.Keys(earlier)) {
-		if live[pod] {
-			continue
+	for _, l := range src.ledgers {
+		add(l.Rows, true, l.Node)
+	}
+	for _, k := range slices.Sorted(maps.Keys(src.earlier)) {
+		add(src.earlier[k].PerDevice, false, src.earlier[k].Node)
+	}
+	tails := make([]slo.DeviceTail, 0, len(order))
+	for _, k := range order {
+		e := byKey[k]
+		if !e.established {
+			st.unread++
+			if err, ok := src.unread[e.node]; ok {
+				e.tail.Unread = fmt.Sprintf("last polled on node %s, whose ledgers could not be read: %v", e.node, err)
+			} else {
+				e.tail.Unread = fmt.Sprintf("last polled on node %s, and no ledger holds it", e.node)
+			}
 		}
-		rows := earlier[pod].PerDevice
-		gone.pods++
-		gone.boots += len(rows)
-		add(rows)
+		tails = append(tails, e.tail)
 	}
-	return tails, gone
+	return tails, st
+}
+
+// catchUp is the time from a fault's end until its backlog arrived,
+// wherever it was held: the gateways' queues back to ordinary depth (one
+// zone's backlog, which fleet-wide totals hide behind other zones'
+// traffic) and the sink holding everything the devices had had
+// acknowledged by the fault's end (a backlog in the broker while the sink
+// was down). Unknown when either is.
+func catchUp(end time.Time, s workload.Spec, mon *monitor) slo.Value {
+	_, recv, acked, _, _ := mon.snapshot()
+	atSink := slo.MeasureCatchUp(end, recv, acked)
+	if !s.Gateway {
+		return atSink
+	}
+	return slo.Latest(slo.MeasureDrain(end, mon.queue.Points(), normalBacklog(s)), atSink)
 }
 
 // normalBacklog is the gateways' total queue depth in ordinary traffic:
@@ -214,6 +311,14 @@ func mergedSink(ctx context.Context, w *workload.Workload) (*accounting.Tracker,
 		return nil, fmt.Errorf("merging sink accounting: %w", err)
 	}
 	return tr, nil
+}
+
+// measured is how many observations h holds.
+func measured(h *accounting.Histogram) uint64 {
+	if h == nil {
+		return 0
+	}
+	return h.Total
 }
 
 // quantile reads a latency quantile from the merged histogram.

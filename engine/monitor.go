@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"strconv"
 	"sync"
 	"time"
 
@@ -32,9 +33,9 @@ type monitor struct {
 	rate    float64 // messages/s per device before any load factor
 
 	mu        sync.Mutex
-	factor    float64 // current device-load factor
-	simLast   map[string]workload.DeviceCounters
-	sinkLast  map[string]uint64 // received per sink pod
+	factor    float64                            // current device-load factor
+	simLast   map[string]workload.DeviceCounters // by processKey
+	sinkLast  map[string]uint64                  // received per sink pod
 	devSample []slo.DeviceSample
 	received  []slo.CountSample
 	acked     []slo.CountSample
@@ -91,6 +92,7 @@ func (m *monitor) sample(ctx context.Context) {
 		sims                []workload.DeviceCounters
 		sums                map[string]sinkSummary
 		gws                 []workload.GatewayStats
+		gwComplete          bool
 		nodesOK, fixturesOK bool
 		desired, readyRep   int32
 	)
@@ -99,7 +101,7 @@ func (m *monitor) sample(ctx context.Context) {
 	// still be tail-checked at the end against its last reading.
 	go func() { defer wg.Done(); sims, _ = m.w.Devices(ctx, true) }()
 	go func() { defer wg.Done(); sums = m.sinkSummaries(ctx) }()
-	go func() { defer wg.Done(); gws, _ = m.w.Gateways(ctx) }()
+	go func() { defer wg.Done(); gws, gwComplete = m.gateways(ctx) }()
 	go func() { defer wg.Done(); nodesOK = m.nodesReady(ctx) }()
 	go func() {
 		defer wg.Done()
@@ -114,7 +116,7 @@ func (m *monitor) sample(ctx context.Context) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, s := range sims {
-		m.simLast[s.Pod] = s
+		m.simLast[processKey(s)] = s
 	}
 	var ds slo.DeviceSample
 	ds.T = now
@@ -154,7 +156,12 @@ func (m *monitor) sample(ctx context.Context) {
 	m.received = append(m.received, slo.CountSample{T: now, V: received})
 	m.acked = append(m.acked, slo.CountSample{T: now, V: ds.Acknowledged})
 	m.replicas = append(m.replicas, slo.ReplicaSample{T: now, Desired: desired, Ready: readyRep})
-	m.queue.Add(now, float64(depth))
+	// A queue sample missing a gateway (its node cut off, powered off or
+	// NotReady) is not taken: reading the others as the total would show
+	// a backlog as drained.
+	if gwComplete {
+		m.queue.Add(now, float64(depth))
+	}
 	m.latency.Add(now, p99)
 	// Acknowledged to devices but not yet received: the backlog in
 	// gateways and the broker, and what is lost if it never arrives. (Each
@@ -171,6 +178,20 @@ func (m *monitor) sample(ctx context.Context) {
 	m.startBlockers = append(unsteady, uplinkBlockers(gws)...)
 	m.steady = append(m.steady, slo.SteadySample{T: now, Steady: steady})
 	m.steadyRec.Add(now, map[bool]float64{false: 0, true: 1}[steady])
+}
+
+// gateways polls every gateway and reports whether every gateway the
+// DaemonSets want answered.
+func (m *monitor) gateways(ctx context.Context) ([]workload.GatewayStats, bool) {
+	if !m.w.Spec.Gateway {
+		return nil, true
+	}
+	gws, err := m.w.Gateways(ctx)
+	if err != nil {
+		return gws, false
+	}
+	want, err := m.w.GatewaysWanted(ctx)
+	return gws, err == nil && len(gws) >= want
 }
 
 // flowing reports whether the sink received at least half of what the
@@ -248,7 +269,17 @@ func (m *monitor) sinkReplicas(ctx context.Context) (desired, ready int32) {
 	return desired, ready
 }
 
-// lastDevices is the latest reading of every simulator pod seen, by pod.
+// processKey names one simulator process: its pod and the boot of its
+// first device (boots are random per process), so that a restarted
+// container's earlier boots keep their last reading beside the new ones.
+func processKey(s workload.DeviceCounters) string {
+	if len(s.PerDevice) == 0 {
+		return s.Pod
+	}
+	return s.Pod + "/" + strconv.FormatUint(s.PerDevice[0].Boot, 16)
+}
+
+// lastDevices is the latest reading of every simulator process seen.
 func (m *monitor) lastDevices() map[string]workload.DeviceCounters {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -33,8 +34,20 @@ type Occurrence struct {
 	// Start and End are when it was injected and healed; End equals Start
 	// for instantaneous kinds.
 	Start, End time.Time
+	// Backend names what injected it: native, chaos-mesh or workload.
+	Backend string
+	// Evidence shows it was in force, checked after the injection.
+	Evidence []string
 	// Err is why injecting or healing failed.
 	Err error
+}
+
+// injected is what an injectFunc did.
+type injected struct {
+	targets  []string
+	backend  string
+	evidence []string
+	heal     chaos.Recover
 }
 
 // schedule expands every fault into its windows, ordered by start.
@@ -50,8 +63,9 @@ func schedule(faults []scenarios.Fault) []occurrence {
 }
 
 // injectFunc resolves and injects one fault; it returns the targets for
-// the timeline and how to heal.
-type injectFunc func(ctx context.Context, f scenarios.Fault) ([]string, chaos.Recover, error)
+// the timeline, who injected it, the evidence it is in force and how to
+// heal. On error, what it returns besides is still recorded.
+type injectFunc func(ctx context.Context, f scenarios.Fault) (injected, error)
 
 // player plays a fault timeline from t0 and heals every injection it made,
 // whatever happens: a failed injection, a cancelled context, a panic in a
@@ -74,17 +88,27 @@ func (p *player) play(ctx context.Context, occ []occurrence) error {
 	p.pending = map[int]chaos.Recover{}
 	var wg sync.WaitGroup
 	errs := make([]error, len(occ))
+	// A panic in an injector ends the timeline at once: every fault
+	// injected so far is healed below, and the run fails with the stack.
+	pctx, abort := context.WithCancelCause(ctx)
+	defer abort(nil)
 	for i, o := range occ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = p.one(ctx, i, o)
+			defer func() {
+				if v := recover(); v != nil {
+					errs[i] = newPanicError("fault "+o.fault.Name, v)
+					abort(errs[i])
+				}
+			}()
+			errs[i] = p.one(pctx, i, o)
 		}()
 	}
 	wg.Wait()
 	healErr := p.healAll()
 	if err := ctx.Err(); err != nil {
-		return errors.Join(fmt.Errorf("fault timeline interrupted: %w", err), healErr)
+		return errors.Join(append([]error{fmt.Errorf("fault timeline interrupted: %w", err)}, append(errs, healErr)...)...)
 	}
 	return errors.Join(append(errs, healErr)...)
 }
@@ -98,8 +122,9 @@ func (p *player) one(ctx context.Context, id int, o occurrence) error {
 		name = fmt.Sprintf("%s#%d", name, o.index+1)
 	}
 	rec := Occurrence{Fault: o.fault.Name, Kind: o.fault.Kind, Index: o.index, Start: time.Now()}
-	targets, heal, err := p.inject(ctx, o.fault)
-	rec.Targets = targets
+	in, err := p.inject(ctx, o.fault)
+	targets, heal := in.targets, in.heal
+	rec.Targets, rec.Backend, rec.Evidence = targets, in.backend, in.evidence
 	if err != nil {
 		rec.End, rec.Err = time.Now(), err
 		p.record(rec)
@@ -190,7 +215,10 @@ func faultEvents(played []Occurrence) []reports.FaultEvent {
 	var out []reports.FaultEvent
 	for _, o := range played {
 		ev := reports.FaultEvent{Name: o.Fault, Kind: string(o.Kind), Target: strings.Join(o.Targets, ","),
-			Start: o.Start, End: o.End, Healed: o.Err == nil}
+			Start: o.Start, End: o.End, Healed: o.Err == nil, Backend: o.Backend, Evidence: o.Evidence}
+		if o.Err != nil {
+			ev.Error = o.Err.Error()
+		}
 		out = append(out, ev)
 	}
 	return out
@@ -223,4 +251,20 @@ func sleepUntil(ctx context.Context, t time.Time) bool {
 	case <-timer.C:
 		return true
 	}
+}
+
+// panicError is a recovered panic: where it happened, its value and the
+// stack, so that the run's failure (and failures.txt) shows it.
+type panicError struct {
+	where string
+	value any
+	stack []byte
+}
+
+func newPanicError(where string, v any) *panicError {
+	return &panicError{where: where, value: v, stack: debug.Stack()}
+}
+
+func (e *panicError) Error() string {
+	return fmt.Sprintf("panic in %s: %v\n%s", e.where, e.value, e.stack)
 }

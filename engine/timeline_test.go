@@ -3,11 +3,11 @@ package engine
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/edgeproof/edgeproof/chaos"
 	"github.com/edgeproof/edgeproof/scenarios"
 )
 
@@ -17,14 +17,40 @@ func fault(name string, kind scenarios.FaultKind, at, dur time.Duration) scenari
 
 // counting returns an injector whose heals count, and the counters.
 func counting(fail string) (injectFunc, *atomic.Int32, *atomic.Int32) {
-	var injected, healed atomic.Int32
-	return func(ctx context.Context, f scenarios.Fault) ([]string, chaos.Recover, error) {
+	var injectedN, healed atomic.Int32
+	return func(ctx context.Context, f scenarios.Fault) (injected, error) {
 		if f.Name == fail {
-			return []string{"n1"}, nil, errors.New("boom")
+			return injected{targets: []string{"n1"}}, errors.New("boom")
 		}
-		injected.Add(1)
-		return []string{"n1"}, func(context.Context) error { healed.Add(1); return nil }, nil
-	}, &injected, &healed
+		if f.Name == "panic" {
+			panic("injector bug")
+		}
+		injectedN.Add(1)
+		return injected{targets: []string{"n1"}, backend: "test", evidence: []string{"seen"},
+			heal: func(context.Context) error { healed.Add(1); return nil }}, nil
+	}, &injectedN, &healed
+}
+
+// TestPlayerPanicFails: a panic in an injector fails the play with its
+// stack, and what the other faults injected is still healed.
+func TestPlayerPanicFails(t *testing.T) {
+	inj, injectedN, healed := counting("")
+	occ := schedule([]scenarios.Fault{
+		fault("cut", scenarios.NodeIsolate, 0, time.Hour),
+		fault("panic", scenarios.NodeIsolate, 10*time.Millisecond, time.Second),
+	})
+	p := &player{t0: time.Now(), inject: inj, log: t.Logf}
+	err := p.play(context.Background(), occ) // the hour-long cut ends with the panic
+	var pe *panicError
+	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "injector bug") || !strings.Contains(err.Error(), "timeline_test.go") {
+		t.Fatalf("err = %v, want the panic with its stack", err)
+	}
+	if injectedN.Load() != 1 || healed.Load() != 1 {
+		t.Errorf("injected %d, healed %d; want the surviving fault healed", injectedN.Load(), healed.Load())
+	}
+	if ev := faultEvents(p.Played()); len(ev) != 1 || ev[0].Backend != "test" || len(ev[0].Evidence) != 1 {
+		t.Errorf("fault events %+v, want the backend and evidence recorded", ev)
+	}
 }
 
 func TestPlayerHealsEveryWindow(t *testing.T) {

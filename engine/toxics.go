@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/edgeproof/edgeproof/chaos"
 	"github.com/edgeproof/edgeproof/fixtures/workload"
@@ -104,4 +106,27 @@ func (d *driver) injectUplink(ctx context.Context, f scenarios.Fault) (chaos.Rec
 		return nil, joinUndo(err, heal(context.WithoutCancel(ctx)))
 	}
 	return heal, nil
+}
+
+// uplinkEvidence lists the fault's toxics on the gateway of every target
+// node; a target whose gateway lacks one is an error.
+func (d *driver) uplinkEvidence(ctx context.Context, f scenarios.Fault, nodes []string) ([]string, error) {
+	toxics, err := uplinkToxics(f)
+	if err != nil {
+		return nil, err
+	}
+	have, err := d.w.Toxics(ctx, nodes)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, n := range nodes {
+		for _, t := range toxics {
+			if !slices.Contains(have[n], t.Name) {
+				return nil, fmt.Errorf("fault %s not in force: the gateway on %s has no toxic %s (it has %v)", f.Name, n, t.Name, have[n])
+			}
+		}
+		out = append(out, fmt.Sprintf("gateway on %s: toxics %s", n, strings.Join(have[n], ",")))
+	}
+	return out, nil
 }

@@ -5,7 +5,7 @@ import "time"
 // SchemaVersion is the version of the report.json layout this package writes
 // and reads. It is also the schemaVersion constant in report.schema.json:
 // a change to the JSON layout must bump both.
-const SchemaVersion = "1.1.0"
+const SchemaVersion = "1.2.0"
 
 // Report is one run of an edgeproof suite: where it ran and what each
 // scenario measured and concluded.
@@ -82,6 +82,24 @@ type Scenario struct {
 	// Output is the scenario's captured log output. junit.xml trims it for
 	// passed scenarios; report.json keeps it whole.
 	Output string `json:"output,omitempty"`
+	// Mutant is set on a mutation-suite run: the scenario played against a
+	// planted defect. Its State is passed when the defect was caught, and
+	// its verdicts (some failing, by design) are not counted in the
+	// report's objectives. Added in schema 1.2.0.
+	Mutant *MutantRun `json:"mutant,omitempty"`
+}
+
+// MutantRun is what a mutation-suite run planted and whether it was caught.
+type MutantRun struct {
+	// Name is the defect's name, e.g. "gateway-no-store-forward".
+	Name string `json:"name"`
+	// Defect says what was broken.
+	Defect string `json:"defect,omitempty"`
+	// Expect names the objectives of which one must fail; empty means the
+	// run itself must fail.
+	Expect []string `json:"expect,omitempty"`
+	// Caught reports whether the run failed as expected.
+	Caught bool `json:"caught"`
 }
 
 // FaultEvent is one injected fault and its window.
@@ -102,6 +120,13 @@ type FaultEvent struct {
 	Skipped bool `json:"skipped,omitempty"`
 	// SkipReason says why a skipped fault was not injected, e.g. a missing host capability.
 	SkipReason string `json:"skipReason,omitempty"`
+	// Backend names what injected the fault: native, chaos-mesh or workload. Added in schema 1.2.0.
+	Backend string `json:"backend,omitempty"`
+	// Evidence shows the fault in force, checked from outside after the injection, e.g.
+	// "node edge-b-1: 4 iptables rules tagged edgeproof:x1". Added in schema 1.2.0.
+	Evidence []string `json:"evidence,omitempty"`
+	// Error is why injecting or healing the fault failed. Added in schema 1.2.0.
+	Error string `json:"error,omitempty"`
 }
 
 // Series is one sampled time series, e.g. availability or gateway queue depth.

@@ -2,6 +2,7 @@ package reports
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -37,6 +38,8 @@ func MarshalSummary(r *Report) ([]byte, error) {
 			}
 		}
 	}
+
+	writeMutants(&b, r)
 
 	if t.Failed > 0 {
 		b.WriteString("\n## Failures\n\n")
@@ -151,3 +154,53 @@ var mdEscaper = strings.NewReplacer(
 // mdEscape keeps user text literal inside Markdown tables and lists: no
 // accidental emphasis, links, HTML or column breaks.
 func mdEscape(s string) string { return mdEscaper.Replace(s) }
+
+// writeMutants adds the mutation suite's table: per planted defect, the
+// scenario, the objectives that had to catch it, their verdicts and whether
+// the defect was caught.
+func writeMutants(b *strings.Builder, r *Report) {
+	if r.Totals().Mutants == 0 {
+		return
+	}
+	b.WriteString("\n## Mutants\n\n")
+	b.WriteString("| Mutant | Scenario | Expected objective | Verdict | Value vs budget | Caught |\n")
+	b.WriteString("| --- | --- | --- | --- | --- | :---: |\n")
+	for i, s := range r.Scenarios {
+		m := s.Mutant
+		if m == nil {
+			continue
+		}
+		mark := "❌"
+		if m.Caught {
+			mark = "✅"
+		}
+		expected, verdict, values := "the run fails", "", ""
+		if len(m.Expect) > 0 {
+			expected = strings.Join(m.Expect, " or ")
+		}
+		for _, v := range s.Verdicts {
+			if !slices.Contains(m.Expect, v.Objective) {
+				continue
+			}
+			word := "held"
+			if !v.Pass {
+				word = "missed"
+			}
+			value, budget, _ := v.Quantities()
+			verdict = joinNonEmpty(verdict, v.Objective+" "+word)
+			values = joinNonEmpty(values, value+" vs "+budget)
+		}
+		if verdict == "" {
+			verdict = firstLine(s.Failure)
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", mdEscape(m.Name), scenarioLink(i, s.Name),
+			mdEscape(expected), mdEscape(verdict), mdEscape(values), mark)
+	}
+}
+
+func joinNonEmpty(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
+}

@@ -7,7 +7,11 @@ type Totals struct {
 	// Passed, Failed and Skipped count scenarios by state.
 	Passed, Failed, Skipped int
 	// Verdicts is the number of judged objectives; VerdictsPassed how many held.
+	// Mutation-suite runs' verdicts are not counted: they fail by design.
 	Verdicts, VerdictsPassed int
+	// Mutants counts mutation-suite runs; MutantsCaught how many failed as
+	// they must.
+	Mutants, MutantsCaught int
 }
 
 // Totals counts r's scenarios by state and its verdicts by outcome.
@@ -23,6 +27,13 @@ func (r *Report) Totals() Totals {
 		case StateSkipped:
 			t.Skipped++
 		}
+		if s.Mutant != nil {
+			t.Mutants++
+			if s.Mutant.Caught {
+				t.MutantsCaught++
+			}
+			continue
+		}
 		for _, v := range s.Verdicts {
 			t.Verdicts++
 			if v.Pass {
@@ -33,9 +44,11 @@ func (r *Report) Totals() Totals {
 	return t
 }
 
-// Passed reports whether the run succeeded: no scenario failed and every
-// verdict held. Skipped scenarios do not fail a run.
+// Passed reports whether the run succeeded: at least one scenario passed,
+// none failed and every verdict held. Skipped scenarios do not fail a run,
+// but a run in which nothing passed (all skipped, or none recorded)
+// certifies nothing and is not a pass.
 func (r *Report) Passed() bool {
 	t := r.Totals()
-	return t.Failed == 0 && t.VerdictsPassed == t.Verdicts
+	return t.Passed > 0 && t.Failed == 0 && t.VerdictsPassed == t.Verdicts && t.MutantsCaught == t.Mutants
 }

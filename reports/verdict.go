@@ -13,6 +13,8 @@ func WriteVerdict(w io.Writer, r *Report) error {
 	t := r.Totals()
 	word := "PASSED"
 	switch {
+	case t.Passed == 0 && t.Failed == 0:
+		word = "FAILED: no scenario ran"
 	case !r.Passed():
 		word = "FAILED"
 	case t.Skipped > 0:

@@ -46,6 +46,7 @@ func TestDefaultsFromFaults(t *testing.T) {
   objectives:
   - {name: r, kind: reschedule, metric: total, fault: iso, budget: 15s}
   - {name: c, kind: recovery, metric: total, fault: part, budget: 15s}
+  - {name: l, kind: delivery, metric: lost, budget: 0}
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -81,6 +82,7 @@ func TestDefaultObjectiveFault(t *testing.T) {
   devices: {count: 1, rate: 1}
   objectives:
   - {name: r, kind: reschedule, metric: total, budget: 15s}
+  - {name: l, kind: delivery, metric: lost, budget: 0}
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -95,6 +97,7 @@ func TestDefaultObjectiveFault(t *testing.T) {
   devices: {count: 1, rate: 1}
   objectives:
   - {name: r, kind: recovery, metric: total, budget: 15s}
+  - {name: l, kind: delivery, metric: lost, budget: 0}
 `))
 	want := "x.yaml:11:5: spec.objectives[0].fault: required: several faults qualify (cut, kill); name the one this objective measures"
 	if err == nil || err.Error() != want {

@@ -63,6 +63,9 @@ var invalidCases = []struct {
 	{"multi-doc.yaml", []string{
 		"testdata/invalid/multi-doc.yaml:6:1: a scenario file holds exactly one YAML document",
 	}},
+	{"guard.yaml", []string{
+		"testdata/invalid/guard.yaml:10:3: spec.objectives: devices publish into the sink, so give a delivery objective on metric lost",
+	}},
 	{"objectives.yaml", []string{
 		`testdata/invalid/objectives.yaml:24:13: spec.objectives[0].budget: invalid duration budget "soon": must be a duration such as "15s": time: invalid duration "soon"`,
 		"testdata/invalid/objectives.yaml:27:13: spec.objectives[1].metric: metric catchUp does not apply to kind delivery; use one of lost, duplicates, p99Latency",

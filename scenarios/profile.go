@@ -36,6 +36,16 @@ type ProfileSpec struct {
 	// Scenarios maps a catalog scenario's name to budgets by objective
 	// name, written as in the scenario ("12s", "99.95%", 0).
 	Scenarios map[string]map[string]Budget `json:"scenarios"`
+	// MustRun names the catalog scenarios that must run, not skip, on the
+	// topology and host this profile certifies: a run under the profile in
+	// which one of them is skipped fails, since a certificate must not
+	// quietly cover less than it claims.
+	MustRun []string `json:"mustRun,omitempty"`
+}
+
+// Requires reports whether the profile lists the scenario in MustRun.
+func (p *Profile) Requires(scenario string) bool {
+	return p != nil && slices.Contains(p.Spec.MustRun, scenario)
 }
 
 // Source returns the file name the profile was loaded from.
@@ -125,6 +135,21 @@ func (p *Profile) validate(catalog map[string]*Scenario) ErrorList {
 				errs = append(errs, p.fieldError(np.key(obj), err))
 			}
 		}
+	}
+	seen := map[string]bool{}
+	for i, name := range p.Spec.MustRun {
+		mp := fieldPath("spec.mustRun").index(i)
+		switch {
+		case seen[name]:
+			errs = append(errs, p.fieldError(mp, &valueError{kind: ErrDuplicate, msg: fmt.Sprintf("scenario %q listed twice", name)}))
+		case catalog[name] == nil:
+			msg := fmt.Sprintf("unknown scenario %q: not in the catalog", name)
+			if s := suggest(name, slices.Collect(maps.Keys(catalog))); s != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", s)
+			}
+			errs = append(errs, p.fieldError(mp, &valueError{kind: ErrUnsupported, msg: msg}))
+		}
+		seen[name] = true
 	}
 	return errs
 }

@@ -20,6 +20,8 @@ func TestLoadProfileInvalid(t *testing.T) {
 			`testdata/profiles/budgets.yaml:13:23: spec.scenarios[node-power-loss][longest-outage]: must be a scalar value, not a list`,
 			`testdata/profiles/budgets.yaml:15:18: spec.scenarios[rolling-update][available]: budget 99% is looser than the scenario's own >= 99.9% (catalog/rolling-update.yaml:`,
 			`testdata/profiles/budgets.yaml:17:17: spec.scenarios[hpa-scale-out][replicas]: budget 3 is looser than the scenario's own >= 4 (catalog/hpa-scale-out.yaml:`,
+			`testdata/profiles/budgets.yaml:20:5: spec.mustRun[1]: unknown scenario "smok": not in the catalog (did you mean "smoke"?)`,
+			`testdata/profiles/budgets.yaml:21:5: spec.mustRun[2]: scenario "smoke" listed twice`,
 		}},
 		{"header.yaml", []string{
 			`testdata/profiles/header.yaml:1:13: apiVersion: unsupported value "edgeproof.dev/v1": must be "edgeproof.dev/v1alpha1"`,
@@ -115,6 +117,13 @@ func TestCertifyProfile(t *testing.T) {
 	for _, sc := range all {
 		if err := p.Apply(sc); err != nil {
 			t.Errorf("%s: %v", sc.Metadata.Name, err)
+		}
+	}
+	// Certification on the default kind topology must run the scenarios
+	// that need neither Chaos Mesh, sch_netem nor arm64 nodes.
+	for _, name := range []string{"smoke", "node-power-loss", "kubelet-crash", "uplink-cut", "zone-partition", "isolated-reboot", "crash-loop"} {
+		if !p.Requires(name) {
+			t.Errorf("profiles/certify.yaml: mustRun lacks %s", name)
 		}
 	}
 	// Every budget carries its justification on its line.

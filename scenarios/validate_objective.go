@@ -23,6 +23,25 @@ func (sp *Spec) validateObjectives(errs *ErrorList, p fieldPath) {
 		}
 		sp.validateObjective(errs, op, o)
 	}
+	sp.validateGuardObjectives(errs, p)
+}
+
+// validateGuardObjectives asks every scenario whose devices publish into
+// the sink to judge lost: without it a pipeline that acknowledges and then
+// discards would pass. (A stall is caught without an objective: the drain
+// after the run fails while devices or gateways still hold messages.)
+func (sp *Spec) validateGuardObjectives(errs *ErrorList, p fieldPath) {
+	if sp.Devices == nil || !sp.Workload.Deployed(FixtureDeviceSim) || !sp.Workload.Deployed(FixtureSink) ||
+		sp.Devices.QoS == nil || *sp.Devices.QoS < 1 {
+		return // QoS 0 has no acknowledgements to hold the pipeline to
+	}
+	for _, o := range sp.Objectives {
+		if o.Kind == ObjectiveDelivery && o.Metric == MetricLost {
+			return
+		}
+	}
+	errs.add(p, ErrRequired, "devices publish into the sink, so give a delivery objective on metric lost "+
+		"(budget 0 with QoS 1 or 2): without it, messages acknowledged and then discarded would pass")
 }
 
 func (sp *Spec) validateObjective(errs *ErrorList, p fieldPath, o *Objective) {

@@ -1,6 +1,7 @@
 package slo
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/edgeproof/edgeproof/reports"
@@ -27,6 +28,9 @@ type SinkTotals struct {
 	P50 time.Duration
 	// P99 is the 99th percentile of that latency.
 	P99 time.Duration
+	// Measured counts the first deliveries P50 and P99 are computed over
+	// (those after the steady-state baseline); with none they are Unknown.
+	Measured uint64
 }
 
 // DeviceTail pairs, for one device boot, what devicesim had acknowledged
@@ -42,6 +46,10 @@ type DeviceTail struct {
 	// NextSeq is the sink's highest received seq for this boot plus one; 0
 	// when the sink received nothing from it.
 	NextSeq uint64
+	// Unread, when set, says why Acked is not established: the boot was
+	// last seen in a reading taken before its simulator became unreachable,
+	// and its ledger could not be read. Lost is then Unknown.
+	Unread string
 }
 
 // Delivery is the end-to-end delivery of a run.
@@ -63,10 +71,14 @@ type Delivery struct {
 // where a boot's tail loss is Acked - NextSeq when positive.
 func MeasureDelivery(t SinkTotals, tails []DeviceTail) Delivery {
 	var tail uint64
+	var unread []string
 	for _, d := range tails {
 		// Seqs start at 0 per boot and the sink counts gaps below its
 		// highest seq, so only acknowledged seqs beyond it are unaccounted.
 		tail += delta(d.NextSeq, d.Acked)
+		if d.Unread != "" {
+			unread = append(unread, d.Device+" boot "+d.Boot+": "+d.Unread)
+		}
 	}
 	d := Delivery{
 		Lost:       Count(t.Lost + t.Missing + tail),
@@ -75,11 +87,28 @@ func MeasureDelivery(t SinkTotals, tails []DeviceTail) Delivery {
 		P50Latency: Seconds(t.P50),
 		P99Latency: Seconds(t.P99),
 	}
-	if t.Received == 0 {
+	if len(unread) > 0 {
+		d.Lost = Unknown("at least %d lost; the acknowledged tail of %d device boots is not established (%s)",
+			t.Lost+t.Missing+tail, len(unread), firstOf(unread))
+	}
+	switch {
+	case t.Received == 0:
 		d.P50Latency = Unknown("the sink received no message, so it measured no latency")
+		d.P99Latency = d.P50Latency
+	case t.Measured == 0:
+		// A pipeline that stalled once steady would otherwise read 0 s.
+		d.P50Latency = Unknown("the sink received no message after steady state, so it measured no latency")
 		d.P99Latency = d.P50Latency
 	}
 	return d
+}
+
+// firstOf quotes the first reason of many, with how many more there are.
+func firstOf(reasons []string) string {
+	if len(reasons) == 1 {
+		return reasons[0]
+	}
+	return fmt.Sprintf("%s; and %d more", reasons[0], len(reasons)-1)
 }
 
 // CountSample is one reading of a monotonic counter.

@@ -108,7 +108,7 @@ func TestLongestOutagePerDevice(t *testing.T) {
 }
 
 func TestMeasureDelivery(t *testing.T) {
-	d := MeasureDelivery(SinkTotals{Received: 1000, Lost: 2, Missing: 1, Duplicates: 7, P50: 20 * time.Millisecond, P99: 300 * time.Millisecond},
+	d := MeasureDelivery(SinkTotals{Received: 1000, Measured: 900, Lost: 2, Missing: 1, Duplicates: 7, P50: 20 * time.Millisecond, P99: 300 * time.Millisecond},
 		[]DeviceTail{
 			{Device: "d1", Boot: "a", Acked: 500, NextSeq: 500}, // complete
 			{Device: "d2", Boot: "b", Acked: 498, NextSeq: 495}, // 3 acked after the last received
@@ -128,6 +128,17 @@ func TestMeasureDelivery(t *testing.T) {
 	if none.Lost.V != 4 {
 		t.Errorf("lost of nothing = %v", none.Lost)
 	}
+	// A pipeline that stalled after steady state: messages arrived during
+	// start-up only, so no latency was measured, which is not 0 s.
+	stalled := MeasureDelivery(SinkTotals{Received: 90}, nil)
+	wantUnknown(t, "p99 after a stall", stalled.P99Latency, "after steady state")
+	// One boot whose acknowledged tail could not be read: lost is Unknown
+	// however small the known part is, and says how many boots.
+	unread := MeasureDelivery(SinkTotals{Received: 10, Measured: 10}, []DeviceTail{
+		{Device: "d1", Boot: "a", Acked: 10, NextSeq: 10},
+		{Device: "d2", Boot: "b", Acked: 3, NextSeq: 3, Unread: "node edge-b: ledger unreadable"},
+	})
+	wantUnknown(t, "lost with an unread tail", unread.Lost, "1 device boots is not established (d2 boot b: node edge-b")
 }
 
 func TestMeasureCatchUp(t *testing.T) {

@@ -56,3 +56,17 @@ type Window struct {
 	// End is when it ends; for an instantaneous fault End equals Start.
 	End time.Time
 }
+
+// Latest is the larger of known values, for a quantity that is over only
+// when every part of it is (a backlog held in several places); it is
+// Unknown, with that part's reason, as soon as one part is.
+func Latest(parts ...Value) Value {
+	out := Value{Known: len(parts) > 0, Reason: "nothing measured"}
+	for _, p := range parts {
+		if !p.Known {
+			return p
+		}
+		out.V = max(out.V, p.V)
+	}
+	return out
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/chaos-mesh/chaos-mesh/api/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -279,4 +280,23 @@ func Leftovers(ctx context.Context, cl client.Client) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// InForce shows the experiment of a delete-cr recovery step in force: it
+// exists and Chaos Mesh reports it injected into every target.
+func (b *Backend) InForce(ctx context.Context, a journal.Action) (string, error) {
+	u := &unstructured.Unstructured{}
+	u.SetAPIVersion(a.APIVersion)
+	u.SetKind(a.Kind)
+	if err := b.Client.Get(ctx, client.ObjectKey{Namespace: a.Namespace, Name: a.Name}, u); err != nil {
+		return "", fmt.Errorf("reading %s %s/%s: %w", a.Kind, a.Namespace, a.Name, err)
+	}
+	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
+	for _, c := range conds {
+		m, _ := c.(map[string]any)
+		if m["type"] == string(v1alpha1.ConditionAllInjected) && m["status"] == string(corev1.ConditionTrue) {
+			return fmt.Sprintf("%s %s/%s: AllInjected", a.Kind, a.Namespace, a.Name), nil
+		}
+	}
+	return "", fmt.Errorf("%s %s/%s exists but Chaos Mesh does not report it injected (is chaos-controller-manager running?)", a.Kind, a.Namespace, a.Name)
 }

@@ -328,13 +328,13 @@ func TestDetect(t *testing.T) {
 		t.Fatalf("no daemon: %+v, %v", s, err)
 	}
 	be := &Backend{Status: &s}
-	if ok, _ := be.Preflight(ctx, scenarios.Fault{Kind: scenarios.PodKill, Target: podTarget("", "")}); !ok {
+	if ok, _, _ := be.Preflight(ctx, scenarios.Fault{Kind: scenarios.PodKill, Target: podTarget("", "")}); !ok {
 		t.Error("pod-kill needs only the controller")
 	}
-	if ok, reason := be.Preflight(ctx, scenarios.Fault{Kind: scenarios.ContainerKill, Target: podTarget("", "")}); ok || !strings.Contains(reason, "chaos-daemon") {
+	if ok, reason, _ := be.Preflight(ctx, scenarios.Fault{Kind: scenarios.ContainerKill, Target: podTarget("", "")}); ok || !strings.Contains(reason, "chaos-daemon") {
 		t.Errorf("container-kill without daemon: %v %q", ok, reason)
 	}
-	if ok, reason := be.Preflight(ctx, scenarios.Fault{Kind: scenarios.NodeStop, Target: &scenarios.Target{Nodes: []string{"a"}}}); ok || !strings.Contains(reason, "needs the native backend") {
+	if ok, reason, _ := be.Preflight(ctx, scenarios.Fault{Kind: scenarios.NodeStop, Target: &scenarios.Target{Nodes: []string{"a"}}}); ok || !strings.Contains(reason, "needs the native backend") {
 		t.Errorf("node-stop: %v %q", ok, reason)
 	}
 
@@ -345,7 +345,7 @@ func TestDetect(t *testing.T) {
 		t.Fatalf("partial CRDs taken as installed: %+v", s)
 	}
 	be = &Backend{Status: &s}
-	if ok, reason := be.Preflight(ctx, scenarios.Fault{Kind: scenarios.PodKill, Target: podTarget("", "")}); ok || !strings.Contains(reason, "Chaos Mesh is not ready: missing CRD stresschaos.chaos-mesh.org") {
+	if ok, reason, _ := be.Preflight(ctx, scenarios.Fault{Kind: scenarios.PodKill, Target: podTarget("", "")}); ok || !strings.Contains(reason, "Chaos Mesh is not ready: missing CRD stresschaos.chaos-mesh.org") {
 		t.Errorf("preflight: %v %q", ok, reason)
 	}
 }

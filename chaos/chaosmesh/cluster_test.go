@@ -585,8 +585,10 @@ func (h *harness) healed(t *testing.T, id string, objs []created) {
 func (h *harness) inject(t *testing.T, c faultCase) {
 	ctx := context.Background()
 	f := c.f
-	ok, reason := h.b.Preflight(ctx, f)
+	ok, reason, err := h.b.Preflight(ctx, f)
 	switch {
+	case err != nil:
+		t.Errorf("preflight could not check: %v", err)
 	case h.controller:
 		t.Logf("preflight with a Chaos Mesh controller running: %v %s", ok, reason)
 	case ok || !strings.Contains(reason, "chaos-controller-manager") || strings.Contains(reason, "CRD"):
@@ -740,8 +742,8 @@ func TestChaosMesh(t *testing.T) {
 		// A backend of its own: detection is cached per backend.
 		b := chaosmesh.New(h.cl, h.kube, h.j, nil, h.ns)
 		f := scenarios.Fault{Name: "e2e-preflight", Kind: scenarios.PodKill, Target: h.victims()}
-		ok, reason := b.Preflight(ctx, f)
-		if ok || !strings.Contains(reason, "chaos-controller-manager") || strings.Contains(reason, "CRD") {
+		ok, reason, err := b.Preflight(ctx, f)
+		if ok || err != nil || !strings.Contains(reason, "chaos-controller-manager") || strings.Contains(reason, "CRD") {
 			t.Fatalf("preflight: %v %q; want a refusal naming the missing controller only", ok, reason)
 		}
 		t.Logf("preflight refuses: %s", reason)

@@ -129,19 +129,19 @@ func (b *Backend) status(ctx context.Context) (Status, error) {
 // does, and Chaos Mesh must be installed with what the kind needs. It
 // cannot see whether the nodes' kernel has sch_netem, which chaos-daemon
 // needs for delay and loss; the route package checks that natively.
-func (b *Backend) Preflight(ctx context.Context, f scenarios.Fault) (bool, string) {
+func (b *Backend) Preflight(ctx context.Context, f scenarios.Fault) (bool, string, error) {
 	if reason, ok := supported(f); !ok {
-		return false, reason
+		return false, reason, nil
 	}
 	s, err := b.status(ctx)
 	if err != nil {
-		return false, err.Error()
+		return false, "", err
 	}
 	if !s.Installed() {
-		return false, "Chaos Mesh is not ready: missing " + strings.Join(s.Missing, ", ")
+		return false, "Chaos Mesh is not ready: missing " + strings.Join(s.Missing, ", "), nil
 	}
 	if needsDaemon(f.Kind) && !s.Daemon {
-		return false, fmt.Sprintf("%s needs chaos-daemon, and no chaos-daemon pod is Ready", f.Kind)
+		return false, fmt.Sprintf("%s needs chaos-daemon, and no chaos-daemon pod is Ready", f.Kind), nil
 	}
-	return true, ""
+	return true, "", nil
 }

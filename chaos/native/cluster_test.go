@@ -140,8 +140,8 @@ func (h *harness) waitReady(want bool, timeout time.Duration) {
 
 func (h *harness) inject(f scenarios.Fault) chaos.Recover {
 	h.t.Helper()
-	if ok, reason := h.b.Preflight(context.Background(), f); !ok {
-		h.t.Fatalf("preflight of %s: %s", f.Kind, reason)
+	if ok, reason, err := h.b.Preflight(context.Background(), f); !ok || err != nil {
+		h.t.Fatalf("preflight of %s: %s %v", f.Kind, reason, err)
 	}
 	rec, err := h.b.Inject(context.Background(), f)
 	if err != nil {
@@ -375,7 +375,10 @@ func TestNativeFaults(t *testing.T) {
 
 		// Latency: netem or an honest refusal, never a silent pass.
 		f.Uplink = &scenarios.UplinkParams{Delay: &scenarios.DelaySpec{Latency: scenarios.Duration(50 * time.Millisecond)}}
-		ok, reason := h.b.Preflight(context.Background(), f)
+		ok, reason, err := h.b.Preflight(context.Background(), f)
+		if err != nil {
+			t.Fatalf("latency preflight: %v", err)
+		}
 		if !ok {
 			if !strings.Contains(reason, "sch_netem") {
 				t.Errorf("latency refused for another reason: %s", reason)
@@ -462,7 +465,12 @@ func testPodFaults(h *harness) {
 	deadline := time.Now().Add(3 * time.Minute)
 	for _, ok := running(); !ok; _, ok = running() {
 		if time.Now().After(deadline) {
-			t.Skip("victim pod not running within 3 min (pause image not preloaded?)")
+			// The pause image is part of every node image: a victim that
+			// never runs is a broken node, not a missing capability.
+			if p, _ := running(); p != nil {
+				t.Fatalf("victim pod not running within 3 min: %+v", p.Status)
+			}
+			t.Fatal("victim pod not running within 3 min")
 		}
 		time.Sleep(time.Second)
 	}

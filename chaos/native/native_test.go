@@ -637,11 +637,12 @@ func TestPreflight(t *testing.T) {
 		setup   func(*env)
 		ok      bool
 		reason  string // substring
+		err     string // substring of the error: the check could not be made
 		noNetem bool
 	}{
 		{name: "stop", f: nodeFault(scenarios.NodeStop, "a1"), ok: true},
 		{name: "zone one", f: scenarios.Fault{Kind: scenarios.NodePowerLoss, Target: &scenarios.Target{Zone: "edge-a", Mode: v1alpha1.OneMode}}, ok: true},
-		{name: "paused node", f: nodeFault(scenarios.NodeStop, "a1"), setup: func(e *env) { e.fb.Node("a1").SetState("paused") }, reason: "node a1 is paused, not running"},
+		{name: "paused node", f: nodeFault(scenarios.NodeStop, "a1"), setup: func(e *env) { e.fb.Node("a1").SetState("paused") }, err: "node a1 is paused, not running"},
 		{name: "missing node", f: nodeFault(scenarios.NodeStop, "zz"), reason: `node "zz" not found`},
 		{name: "empty zone", f: scenarios.Fault{Kind: scenarios.NodeStop, Target: &scenarios.Target{Zone: "edge-z"}}, reason: "zone edge-z: no nodes"},
 		{name: "kubelet", f: nodeFault(scenarios.KubeletStop, "a1"), ok: true},
@@ -654,7 +655,7 @@ func TestPreflight(t *testing.T) {
 			}
 		}, reason: "node a1 has no containerd unit"},
 		{name: "isolate", f: nodeFault(scenarios.NodeIsolate, "b1"), ok: true},
-		{name: "isolate control plane", f: nodeFault(scenarios.NodeIsolate, "cp"), reason: "other side of the cut"},
+		{name: "isolate control plane", f: nodeFault(scenarios.NodeIsolate, "cp"), err: "other side of the cut"},
 		{name: "partition", f: scenarios.Fault{Kind: scenarios.ZonePartition, Target: &scenarios.Target{Zone: "edge-b"}}, ok: true},
 		{name: "flap", f: scenarios.Fault{Kind: scenarios.UplinkFlap, Target: &scenarios.Target{Zone: "edge-b"}}, ok: true},
 		{name: "latency no netem", f: scenarios.Fault{Kind: scenarios.UplinkShape, Target: &scenarios.Target{Zone: "edge-b"}, Uplink: delay},
@@ -663,13 +664,18 @@ func TestPreflight(t *testing.T) {
 			noNetem: true, reason: "correlated loss needs sch_netem"},
 		{name: "loss and bandwidth no netem", f: scenarios.Fault{Kind: scenarios.UplinkShape, Target: &scenarios.Target{Zone: "edge-b"}, Uplink: loss}, noNetem: true, ok: true},
 		{name: "latency with netem", f: scenarios.Fault{Kind: scenarios.UplinkShape, Target: &scenarios.Target{Zone: "edge-b"}, Uplink: delay}, ok: true},
-		{name: "bad rate", f: scenarios.Fault{Kind: scenarios.UplinkShape, Target: &scenarios.Target{Zone: "edge-b"}, Uplink: &scenarios.UplinkParams{Bandwidth: &scenarios.BandwidthSpec{Rate: "fast"}}}, reason: "invalid rate"},
+		{name: "bad rate", f: scenarios.Fault{Kind: scenarios.UplinkShape, Target: &scenarios.Target{Zone: "edge-b"}, Uplink: &scenarios.UplinkParams{Bandwidth: &scenarios.BandwidthSpec{Rate: "fast"}}}, err: "invalid rate"},
 		{name: "pod-kill", f: scenarios.Fault{Kind: scenarios.PodKill, Target: pods}, ok: true},
 		{name: "container-kill", f: scenarios.Fault{Kind: scenarios.ContainerKill, Target: pods}, ok: true},
 		{name: "pod-failure", f: scenarios.Fault{Kind: scenarios.PodFailure, Target: pods}, reason: "pod-failure needs the chaos-mesh backend"},
 		{name: "stress pods", f: scenarios.Fault{Kind: scenarios.Stress, Target: pods, Stress: &scenarios.StressParams{}}, reason: "stress inside pods needs the chaos-mesh backend"},
 		{name: "stress node", f: scenarios.Fault{Kind: scenarios.Stress, Target: &scenarios.Target{Nodes: []string{"a1"}}, Stress: &scenarios.StressParams{}}, ok: true},
-		{name: "device-storm", f: scenarios.Fault{Kind: scenarios.DeviceStorm}, reason: "device-storm is not a node fault: handled by the workload driver"},
+		{name: "device-storm", f: scenarios.Fault{Kind: scenarios.DeviceStorm}, err: "device-storm is not a node fault: handled by the workload driver"},
+		{name: "node not answering", f: nodeFault(scenarios.KubeletStop, "a1"), setup: func(e *env) {
+			e.fb.Node("a1").ExecHook = func(args []string, _ []byte) ([]byte, error, bool) {
+				return nil, errors.New("docker exec: connection refused"), true
+			}
+		}, err: "node a1 does not run commands"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -678,7 +684,10 @@ func TestPreflight(t *testing.T) {
 			if c.setup != nil {
 				c.setup(e)
 			}
-			ok, reason := e.b.Preflight(ctx, c.f)
+			ok, reason, err := e.b.Preflight(ctx, c.f)
+			if (err != nil) != (c.err != "") || (err != nil && !strings.Contains(err.Error(), c.err)) {
+				t.Fatalf("Preflight error = %v, want one containing %q", err, c.err)
+			}
 			if ok != c.ok || (c.reason != "" && !strings.Contains(reason, c.reason)) || (ok && reason != "") {
 				t.Fatalf("Preflight = %v, %q; want %v, %q", ok, reason, c.ok, c.reason)
 			}
@@ -697,8 +706,8 @@ func TestCheckNetem(t *testing.T) {
 	e := newEnv(t)
 	e.fb.NoNetem = true
 	f := scenarios.Fault{Kind: scenarios.UplinkShape, Target: &scenarios.Target{Nodes: []string{"b1"}}}
-	if ok, reason := e.b.CheckNetem(context.Background(), f); ok || !strings.Contains(reason, "absent on this host") {
-		t.Fatalf("CheckNetem = %v, %q", ok, reason)
+	if ok, reason, err := e.b.CheckNetem(context.Background(), f); ok || err != nil || !strings.Contains(reason, "absent on this host") {
+		t.Fatalf("CheckNetem = %v, %q, %v", ok, reason, err)
 	}
 	// The answer is cached per node: one probe only.
 	e.b.CheckNetem(context.Background(), f)

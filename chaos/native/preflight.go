@@ -2,6 +2,7 @@ package native
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -15,152 +16,178 @@ import (
 // target nodes exist and are running, and that the tools it needs work on
 // them (systemd units, iptables, tc, sch_netem, systemd-run). Pod targets
 // are not resolved here, since the workload may not be deployed yet.
-func (b *Backend) Preflight(ctx context.Context, f scenarios.Fault) (bool, string) {
+//
+// Only a missing capability is a reason (the scenario is skipped); a check
+// that could not be made (the API, a node that does not answer or is not
+// running) is an error, which fails the scenario.
+func (b *Backend) Preflight(ctx context.Context, f scenarios.Fault) (bool, string, error) {
 	if chaos.WorkloadKind(f) {
-		return false, (&chaos.WorkloadFaultError{Kind: f.Kind}).Error()
+		return false, "", &chaos.WorkloadFaultError{Kind: f.Kind}
 	}
 	if reason, ok := unsupported(f); !ok {
-		return false, reason
+		return false, reason, nil
 	}
 	if f.Kind == scenarios.PodKill || f.Kind == scenarios.ContainerKill {
-		return true, "" // through the API and crictl, on whatever pods match then
+		return true, "", nil // through the API and crictl, on whatever pods match then
 	}
-	if f.Target == nil {
-		return false, fmt.Sprintf("%s needs a node target", f.Kind)
+	names, nodes, err := b.preflightNodes(ctx, f)
+	if errors.Is(err, chaos.ErrNoMatch) {
+		return false, "the cluster has no node for it: " + err.Error(), nil
 	}
-	// Every node the target may pick, whatever its mode picks later.
-	all := *f.Target
-	all.Mode, all.Value = "", ""
-	names, err := b.Resolver.Nodes(ctx, f.Kind, &all)
 	if err != nil {
-		return false, err.Error()
-	}
-	nodes, err := b.nodes(ctx, names)
-	if err != nil {
-		return false, err.Error()
-	}
-	for _, n := range nodes {
-		state, err := n.State(ctx)
-		if err != nil {
-			return false, err.Error()
-		}
-		if state != "running" {
-			return false, fmt.Sprintf("node %s is %s, not running: heal it first (edgeproof recover)", n.Name(), state)
-		}
+		return false, "", err
 	}
 	switch f.Kind {
 	case scenarios.KubeletStop, scenarios.RuntimeStop:
 		return check(ctx, nodes, unitLoaded(unitOf(f.Kind)))
 	case scenarios.NodeIsolate, scenarios.ZonePartition, scenarios.UplinkFlap:
 		if _, err := b.peers(ctx, f.Kind, names); err != nil {
-			return false, err.Error()
+			return false, "", err
 		}
 		return check(ctx, nodes, tool("iptables", "-V"), tool("iptables-restore", "--version"))
 	case scenarios.NodeLinkDown:
 		for _, n := range nodes {
 			if !n.LinkControl() {
-				return false, fmt.Sprintf("node %s: its provider cannot take a node's link down", n.Name())
+				return false, fmt.Sprintf("node %s: its provider cannot take a node's link down", n.Name()), nil
 			}
 		}
 	case scenarios.UplinkShape:
 		return b.preflightShape(ctx, f, names, nodes)
 	case scenarios.Stress:
 		if f.Stress == nil {
-			return false, "stress needs stress parameters"
+			return false, "", fmt.Errorf("fault %s: stress needs stress parameters", f.Name)
 		}
 		return check(ctx, nodes, tool("systemd-run", "--version"))
 	}
-	return true, "" // lifecycle kinds need only running nodes
+	return true, "", nil // lifecycle kinds need only running nodes
 }
 
-func (b *Backend) preflightShape(ctx context.Context, f scenarios.Fault, names []string, nodes []*clusters.Node) (bool, string) {
+// preflightNodes resolves every node f's target may pick, whatever its
+// mode picks later, and checks that each is running and answers a
+// command, so that a tool check failing later means the tool, not the node.
+// A target that matches no node is chaos.ErrNoMatch.
+func (b *Backend) preflightNodes(ctx context.Context, f scenarios.Fault) ([]string, []*clusters.Node, error) {
+	if f.Target == nil {
+		return nil, nil, fmt.Errorf("fault %s: %s needs a node target", f.Name, f.Kind)
+	}
+	all := *f.Target
+	all.Mode, all.Value = "", ""
+	names, err := b.Resolver.Nodes(ctx, f.Kind, &all)
+	if err != nil {
+		return nil, nil, err
+	}
+	nodes, err := b.nodes(ctx, names)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, n := range nodes {
+		state, err := n.State(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		if state != "running" {
+			return nil, nil, fmt.Errorf("node %s is %s, not running: heal it first (edgeproof recover)", n.Name(), state)
+		}
+		if _, err := n.Exec(ctx, "true"); err != nil {
+			return nil, nil, fmt.Errorf("node %s does not run commands: %w", n.Name(), err)
+		}
+	}
+	return names, nodes, nil
+}
+
+func (b *Backend) preflightShape(ctx context.Context, f scenarios.Fault, names []string, nodes []*clusters.Node) (bool, string, error) {
 	u := f.Uplink
 	if needsNetem(u) {
 		for _, n := range nodes {
 			ok, err := b.netemWorks(ctx, n)
 			if err != nil {
-				return false, fmt.Sprintf("cannot tell whether sch_netem works on node %s: %v", n.Name(), err)
+				return false, "", fmt.Errorf("cannot tell whether sch_netem works on node %s: %w", n.Name(), err)
 			}
 			if !ok {
-				return false, netemReason(u) + " (probed on node " + n.Name() + ")"
+				return false, netemReason(u) + " (probed on node " + n.Name() + ")", nil
 			}
 		}
 	}
 	plan, err := planShape(u, true)
 	if err != nil {
-		return false, err.Error()
+		return false, "", fmt.Errorf("fault %s: %w", f.Name, err)
 	}
 	checks := []nodeCheck{tool("tc", "-V")}
 	if plan.loss > 0 {
 		if _, err := b.peers(ctx, f.Kind, names); err != nil {
-			return false, err.Error()
+			return false, "", err
 		}
 		checks = append(checks, tool("iptables", "-V"), tool("iptables-restore", "--version"))
 	}
 	return check(ctx, nodes, checks...)
 }
 
-// nodeCheck returns "" when a node passes, else why not.
-type nodeCheck func(ctx context.Context, n *clusters.Node) string
+// nodeCheck returns "" when a node has the capability, else why not; the
+// error is for a check that could not be made.
+type nodeCheck func(ctx context.Context, n *clusters.Node) (string, error)
 
-func check(ctx context.Context, nodes []*clusters.Node, checks ...nodeCheck) (bool, string) {
+func check(ctx context.Context, nodes []*clusters.Node, checks ...nodeCheck) (bool, string, error) {
 	for _, n := range nodes {
 		for _, c := range checks {
-			if reason := c(ctx, n); reason != "" {
-				return false, reason
+			reason, err := c(ctx, n)
+			if err != nil || reason != "" {
+				return false, reason, err
 			}
 		}
 	}
-	return true, ""
+	return true, "", nil
 }
 
+// tool checks that a command runs on a node; the node was shown to run
+// commands (preflightNodes), so a failure means the tool is missing or
+// broken there.
 func tool(args ...string) nodeCheck {
-	return func(ctx context.Context, n *clusters.Node) string {
+	return func(ctx context.Context, n *clusters.Node) (string, error) {
 		if _, err := n.Exec(ctx, args...); err != nil {
-			return fmt.Sprintf("%s does not work on node %s: %v", args[0], n.Name(), err)
+			return fmt.Sprintf("%s does not work on node %s: %v", args[0], n.Name(), err), nil
 		}
-		return ""
+		return "", nil
 	}
 }
 
 func unitLoaded(unit string) nodeCheck {
-	return func(ctx context.Context, n *clusters.Node) string {
+	return func(ctx context.Context, n *clusters.Node) (string, error) {
 		out, err := n.Exec(ctx, "systemctl", "show", "-p", "LoadState", "--value", unit)
 		if err != nil {
-			return fmt.Sprintf("cannot query unit %s on node %s: %v", unit, n.Name(), err)
+			return "", fmt.Errorf("cannot query unit %s on node %s: %w", unit, n.Name(), err)
 		}
 		if s := strings.TrimSpace(string(out)); s != "loaded" {
-			return fmt.Sprintf("node %s has no %s unit (LoadState=%s)", n.Name(), unit, s)
+			return fmt.Sprintf("node %s has no %s unit (LoadState=%s)", n.Name(), unit, s), nil
 		}
-		return ""
+		return "", nil
 	}
 }
 
 // CheckNetem probes sch_netem on every node f's target may pick, for
 // backends (Chaos Mesh's chaos-daemon) that need netem for any delay or
 // loss.
-func (b *Backend) CheckNetem(ctx context.Context, f scenarios.Fault) (bool, string) {
+func (b *Backend) CheckNetem(ctx context.Context, f scenarios.Fault) (bool, string, error) {
 	if f.Target == nil || f.Target.Pods != nil {
-		return false, fmt.Sprintf("%s needs a node target", f.Kind)
+		return false, "", fmt.Errorf("fault %s: %s needs a node target", f.Name, f.Kind)
 	}
 	all := *f.Target
 	all.Mode, all.Value = "", ""
 	names, err := b.Resolver.Nodes(ctx, f.Kind, &all)
 	if err != nil {
-		return false, err.Error()
+		return false, "", err
 	}
 	nodes, err := b.nodes(ctx, names)
 	if err != nil {
-		return false, err.Error()
+		return false, "", err
 	}
 	for _, n := range nodes {
 		ok, err := b.netemWorks(ctx, n)
 		if err != nil {
-			return false, fmt.Sprintf("cannot tell whether sch_netem works on node %s: %v", n.Name(), err)
+			return false, "", fmt.Errorf("cannot tell whether sch_netem works on node %s: %w", n.Name(), err)
 		}
 		if !ok {
-			return false, "network delay and loss need sch_netem, absent on this host (probed on node " + n.Name() + ")"
+			return false, "network delay and loss need sch_netem, absent on this host (probed on node " + n.Name() + ")", nil
 		}
 	}
-	return true, ""
+	return true, "", nil
 }

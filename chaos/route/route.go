@@ -8,11 +8,13 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"time"
 
 	"github.com/edgeproof/edgeproof/chaos"
 	"github.com/edgeproof/edgeproof/chaos/chaosmesh"
 	"github.com/edgeproof/edgeproof/chaos/journal"
 	"github.com/edgeproof/edgeproof/chaos/native"
+	"github.com/edgeproof/edgeproof/chaos/proof"
 	"github.com/edgeproof/edgeproof/clusters"
 	"github.com/edgeproof/edgeproof/scenarios"
 )
@@ -51,6 +53,9 @@ type Router struct {
 	Native *native.Backend
 	// ChaosMesh injects pod faults; nil when not built (mode native).
 	ChaosMesh *chaosmesh.Backend
+	// Wrap, when set, wraps the backend chosen for every fault (the
+	// mutation suite's do-nothing injector).
+	Wrap func(chaos.Backend) chaos.Backend
 	// Journal is the journal both backends write.
 	Journal *journal.Journal
 }
@@ -113,6 +118,15 @@ func (r *Router) Name() string { return "route(" + string(r.Mode) + ")" }
 // For returns the backend that injects f. Workload kinds return a
 // *chaos.WorkloadFaultError.
 func (r *Router) For(ctx context.Context, f scenarios.Fault) (chaos.Backend, error) {
+	b, err := r.choose(ctx, f)
+	if err != nil || r.Wrap == nil {
+		return b, err
+	}
+	return r.Wrap(b), nil
+}
+
+// choose picks the backend for f (see For).
+func (r *Router) choose(ctx context.Context, f scenarios.Fault) (chaos.Backend, error) {
 	if chaos.WorkloadKind(f) {
 		return nil, &chaos.WorkloadFaultError{Kind: f.Kind}
 	}
@@ -125,7 +139,7 @@ func (r *Router) For(ctx context.Context, f scenarios.Fault) (chaos.Backend, err
 			return r.ChaosMesh, nil
 		}
 		// auto: Chaos Mesh when it is ready, else the native fallback.
-		if ok, _ := r.ChaosMesh.Preflight(ctx, f); ok {
+		if ok, _, err := r.ChaosMesh.Preflight(ctx, f); ok && err == nil {
 			return r.ChaosMesh, nil
 		}
 		return r.Native, nil
@@ -155,19 +169,113 @@ func (r *Router) Inject(ctx context.Context, f scenarios.Fault) (chaos.Recover, 
 // Preflight implements chaos.Preflighter through the chosen backend. For
 // Chaos Mesh network faults with delay or loss it also probes sch_netem on
 // the target nodes natively, since chaos-daemon needs it too.
-func (r *Router) Preflight(ctx context.Context, f scenarios.Fault) (bool, string) {
+func (r *Router) Preflight(ctx context.Context, f scenarios.Fault) (bool, string, error) {
 	b, err := r.For(ctx, f)
 	if err != nil {
-		return false, err.Error()
+		return false, "", err
 	}
-	ok, reason := b.Preflight(ctx, f)
+	ok, reason, err := b.Preflight(ctx, f)
+	if err != nil {
+		return false, "", fmt.Errorf("%s preflight: %w", b.Name(), err)
+	}
 	if !ok {
-		return false, b.Name() + ": " + reason
+		return false, b.Name() + ": " + reason, nil
 	}
-	if b == chaos.Backend(r.ChaosMesh) && f.Kind == scenarios.UplinkShape && f.Uplink != nil && (f.Uplink.Delay != nil || f.Uplink.Loss != nil) {
-		if ok, reason := r.Native.CheckNetem(ctx, f); !ok {
-			return false, b.Name() + ": " + reason
+	if b.Name() == chaosmesh.Name && f.Kind == scenarios.UplinkShape && f.Uplink != nil && (f.Uplink.Delay != nil || f.Uplink.Loss != nil) {
+		ok, reason, err := r.Native.CheckNetem(ctx, f)
+		if err != nil {
+			return false, "", fmt.Errorf("%s preflight: %w", b.Name(), err)
+		}
+		if !ok {
+			return false, b.Name() + ": " + reason, nil
 		}
 	}
-	return true, ""
+	return true, "", nil
+}
+
+// Injection is one fault injected through the router.
+type Injection struct {
+	// Backend is the name of the backend that injected it.
+	Backend string
+	// Heal undoes it.
+	Heal chaos.Recover
+	// Evidence are the lines that show it in force, checked from outside
+	// after the injection; for an instantaneous fault, what the injector
+	// completed.
+	Evidence []string
+}
+
+// InjectAndProve injects f through the chosen backend and then shows it in
+// force from the journal (proof.InForce). A fault that cannot be shown in
+// force is healed and returned as an error: a fault that did not bite must
+// not let its scenario pass.
+func (r *Router) InjectAndProve(ctx context.Context, f scenarios.Fault) (Injection, error) {
+	b, err := r.For(ctx, f)
+	if err != nil {
+		return Injection{}, err
+	}
+	before, err := r.pendingIDs()
+	if err != nil {
+		return Injection{}, err
+	}
+	heal, err := b.Inject(ctx, f)
+	if err != nil {
+		return Injection{}, err
+	}
+	in := Injection{Backend: b.Name(), Heal: heal}
+	if f.Kind.Instant() {
+		// Over when Inject returned: the journal entry is closed already.
+		in.Evidence = []string{"instantaneous: completed by the " + b.Name() + " injector"}
+		return in, nil
+	}
+	pending, err := r.Journal.Pending()
+	if err == nil {
+		in.Evidence, err = r.prove(ctx, f, b.Name(), before, pending)
+	}
+	if err != nil {
+		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Minute)
+		defer cancel()
+		if herr := heal(hctx); herr != nil {
+			return Injection{}, fmt.Errorf("%w (and healing it failed: %v; run edgeproof recover)", err, herr)
+		}
+		return Injection{}, err
+	}
+	return in, nil
+}
+
+// prove checks the journal entries this injection added.
+func (r *Router) prove(ctx context.Context, f scenarios.Fault, backend string, before map[string]bool, pending []journal.Entry) ([]string, error) {
+	var objects proof.ObjectCheck
+	if r.ChaosMesh != nil {
+		objects = r.ChaosMesh.InForce
+	}
+	var out []string
+	found := false
+	for _, e := range pending {
+		if before[e.ID] || e.Fault != f.Name || e.Backend != backend {
+			continue
+		}
+		found = true
+		lines, err := proof.InForce(ctx, r.Native.Cluster, objects, e)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, lines...)
+	}
+	if !found {
+		return nil, fmt.Errorf("fault %s: the %s injector wrote no journal entry, so nothing shows it in force", f.Name, backend)
+	}
+	return out, nil
+}
+
+func (r *Router) pendingIDs() (map[string]bool, error) {
+	pending, err := r.Journal.Pending()
+	if err != nil {
+		return nil, err
+	}
+	ids := make(map[string]bool, len(pending))
+	for _, e := range pending {
+		ids[e.ID] = true
+	}
+	return ids, nil
 }

@@ -88,25 +88,25 @@ func TestPreflight(t *testing.T) {
 	ctx := context.Background()
 	pods := &scenarios.Target{Pods: &v1alpha1.ContainerSelector{}}
 	r, fb := router(t, ModeAuto, chaosmesh.Status{Missing: []string{"CRD podchaos.chaos-mesh.org (Chaos Mesh is not installed)"}})
-	if ok, reason := r.Preflight(ctx, scenarios.Fault{Kind: scenarios.PodFailure, Target: pods}); ok || !strings.Contains(reason, "chaos-mesh: Chaos Mesh is not ready") {
+	if ok, reason, _ := r.Preflight(ctx, scenarios.Fault{Kind: scenarios.PodFailure, Target: pods}); ok || !strings.Contains(reason, "chaos-mesh: Chaos Mesh is not ready") {
 		t.Errorf("pod-failure without Chaos Mesh: %v %q", ok, reason)
 	}
-	if ok, reason := r.Preflight(ctx, scenarios.Fault{Kind: scenarios.PodKill, Target: pods}); !ok {
+	if ok, reason, _ := r.Preflight(ctx, scenarios.Fault{Kind: scenarios.PodKill, Target: pods}); !ok {
 		t.Errorf("pod-kill falls back to native: %q", reason)
 	}
-	if ok, reason := r.Preflight(ctx, scenarios.Fault{Kind: scenarios.RollingUpdate}); ok || !strings.Contains(reason, "workload driver") {
-		t.Errorf("rolling-update: %v %q", ok, reason)
+	if ok, _, err := r.Preflight(ctx, scenarios.Fault{Kind: scenarios.RollingUpdate}); ok || err == nil || !strings.Contains(err.Error(), "workload driver") {
+		t.Errorf("rolling-update: %v %v", ok, err)
 	}
 
 	// Chaos Mesh's netem needs sch_netem on the nodes too.
 	r, fb = router(t, ModeChaosMesh, chaosmesh.Status{CRDs: true, Controller: true, Daemon: true})
 	fb.NoNetem = true
 	loss := scenarios.Fault{Kind: scenarios.UplinkShape, Target: &scenarios.Target{Zone: "edge-b"}, Uplink: &scenarios.UplinkParams{Loss: &scenarios.LossSpec{Loss: 1}}}
-	if ok, reason := r.Preflight(ctx, loss); ok || !strings.Contains(reason, "sch_netem, absent on this host (probed on node b1)") {
+	if ok, reason, _ := r.Preflight(ctx, loss); ok || !strings.Contains(reason, "sch_netem, absent on this host (probed on node b1)") {
 		t.Errorf("chaos-mesh loss without netem: %v %q", ok, reason)
 	}
 	loss.Uplink = &scenarios.UplinkParams{Bandwidth: &scenarios.BandwidthSpec{Rate: "1mbit"}}
-	if ok, reason := r.Preflight(ctx, loss); !ok {
+	if ok, reason, _ := r.Preflight(ctx, loss); !ok {
 		t.Errorf("chaos-mesh bandwidth: %q", reason)
 	}
 }

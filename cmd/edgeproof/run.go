@@ -19,8 +19,8 @@ import (
 
 func newRunCmd() *cobra.Command {
 	var (
-		name, backend, artifacts string
-		keep                     bool
+		name, backend, artifacts, mutant string
+		keep                             bool
 	)
 	cmd := &cobra.Command{
 		Use:   "run FILE",
@@ -30,12 +30,11 @@ timeline and, at the end, a verdict per objective. Ctrl-C heals every
 injected fault and tears the workload down before exiting; if the process
 is killed instead, ` + "`edgeproof recover --cluster NAME`" + ` heals from the journal.
 With --artifacts, report.json, junit.xml, summary.md and index.html are
-written there. Exit status: 0 passed, 1 failed or error, 2 skipped.`,
+written there. With --mutant, the run plays against a planted defect and
+passes only when the scenario catches it. Exit status: 0 passed, 1 failed
+or error, 2 skipped.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if name == "" {
-				return fmt.Errorf("--cluster (or $%s) is required", EnvCluster)
-			}
 			mode, err := route.ParseMode(backend)
 			if err != nil {
 				return err
@@ -43,6 +42,14 @@ written there. Exit status: 0 passed, 1 failed or error, 2 skipped.`,
 			sc, err := scenarios.Load(args[0])
 			if err != nil {
 				return err
+			}
+			if mutant != "" {
+				if _, err := engine.CheckMutant(mutant, sc); err != nil {
+					return fmt.Errorf("--mutant: %w", err)
+				}
+			}
+			if name == "" {
+				return fmt.Errorf("--cluster (or $%s) is required", EnvCluster)
 			}
 			root, err := repo.Root()
 			if err != nil {
@@ -56,7 +63,7 @@ written there. Exit status: 0 passed, 1 failed or error, 2 skipped.`,
 			}
 			started := time.Now()
 			res, err := engine.Run(ctx, sc, args[0], engine.Options{Cluster: c, RepoRoot: root, Backend: mode,
-				Out: cmd.OutOrStdout(), Keep: keep})
+				Out: cmd.OutOrStdout(), Keep: keep, Mutant: mutant})
 			if artifacts != "" && res != nil {
 				rep := &reports.Report{SchemaVersion: reports.SchemaVersion,
 					Suite:       reports.Suite{Name: "edgeproof run " + sc.Metadata.Name, Started: started, Finished: time.Now(), Duration: reports.Duration(time.Since(started))},
@@ -88,5 +95,6 @@ written there. Exit status: 0 passed, 1 failed or error, 2 skipped.`,
 	cmd.Flags().StringVar(&backend, "chaos-backend", "auto", "who injects pod faults: auto, native or chaos-mesh")
 	cmd.Flags().StringVar(&artifacts, "artifacts", "", "directory for report.json, junit.xml, summary.md and index.html")
 	cmd.Flags().BoolVar(&keep, "keep", false, "leave the workload deployed after the run (faults are still healed)")
+	cmd.Flags().StringVar(&mutant, "mutant", "", "play the scenario against a planted defect of the mutation suite; the run passes only if the defect is caught (see fixtures/mutants)")
 	return cmd
 }

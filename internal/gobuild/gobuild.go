@@ -53,6 +53,9 @@ type Program struct {
 	LDFlags []string
 	// Arch is the target GOARCH; empty means the host's.
 	Arch string
+	// Tags are build tags (e.g. "mutants"); the output is kept apart from
+	// the untagged build's.
+	Tags []string
 }
 
 // Builder builds programs into the cache.
@@ -104,6 +107,9 @@ func (b *Builder) BuildOwn(ctx context.Context, prog Program) (string, error) {
 		return "", err
 	}
 	out := filepath.Join(bin, prog.Name)
+	if len(prog.Tags) > 0 {
+		out += "-" + strings.Join(prog.Tags, "-")
+	}
 	if err := b.goBuild(ctx, b.RepoRoot, prog, out); err != nil {
 		return "", fmt.Errorf("building %s: %w", prog.Name, err)
 	}
@@ -113,7 +119,11 @@ func (b *Builder) BuildOwn(ctx context.Context, prog Program) (string, error) {
 func (b *Builder) goBuild(ctx context.Context, dir string, prog Program, out string) error {
 	ld := strings.Join(append([]string{"-s", "-w"}, prog.LDFlags...), " ")
 	tmp := out + ".tmp"
-	cmd := command.New("go", "build", "-trimpath", "-ldflags", ld, "-o", tmp, prog.Package).Dir(dir).
+	args := []string{"build", "-trimpath", "-ldflags", ld, "-o", tmp}
+	if len(prog.Tags) > 0 {
+		args = append(args, "-tags", strings.Join(prog.Tags, ","))
+	}
+	cmd := command.New("go", append(args, prog.Package)...).Dir(dir).
 		Env("CGO_ENABLED=0", "GOOS=linux", "GOARCH="+prog.arch(), "GOWORK=off", "GOFLAGS=-mod=mod -buildvcs=false").LowPriority(b.LowPriority)
 	if b.Log != nil {
 		cmd.Tee(b.Log)

@@ -209,6 +209,8 @@ func (n *Node) Exec(_ context.Context, stdin []byte, args ...string) ([]byte, er
 		}
 	}
 	switch args[0] {
+	case "true":
+		return nil, nil
 	case "tc":
 		return n.tc(args[1:])
 	case "systemctl":
@@ -248,6 +250,11 @@ func (n *Node) shell(args []string) ([]byte, error) {
 	case strings.HasPrefix(script, `systemctl stop "$1"`) && len(args) == 5:
 		n.units[args[4]] = false
 		return nil, nil
+	case strings.Contains(script, "/sys/class/net/eth0/carrier"):
+		if n.linkDown {
+			return []byte("none\n"), nil
+		}
+		return []byte("1\n"), nil
 	case strings.Contains(script, "systemctl list-units"):
 		var out []string
 		for u, on := range n.units {
