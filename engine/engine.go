@@ -319,6 +319,9 @@ func Run(ctx context.Context, sc *scenarios.Scenario, file string, o Options) (r
 	if drainErr != nil {
 		say("drain: %v", drainErr)
 	}
+	if mut != nil {
+		sayDiscarded(ctx, w, say)
+	}
 	stopMonitor()
 	m, err := measure(ctx, sc, w, mon, probe, res.Played, t0, base, checks, o.Cluster.ReadFiles, say)
 	if err != nil {

@@ -93,13 +93,19 @@ func (m *monitor) sample(ctx context.Context) {
 		sums                map[string]sinkSummary
 		gws                 []workload.GatewayStats
 		gwComplete          bool
+		simsComplete        bool
 		nodesOK, fixturesOK bool
 		desired, readyRep   int32
 	)
 	wg.Add(5)
 	// Device rows come along so that a simulator lost with its node can
 	// still be tail-checked at the end against its last reading.
-	go func() { defer wg.Done(); sims, _ = m.w.Devices(ctx, true) }()
+	go func() {
+		defer wg.Done()
+		var err error
+		sims, err = m.w.Devices(ctx, true)
+		simsComplete = err == nil && len(sims) >= m.w.Spec.SimPods()
+	}()
 	go func() { defer wg.Done(); sums = m.sinkSummaries(ctx) }()
 	go func() { defer wg.Done(); gws, gwComplete = m.gateways(ctx) }()
 	go func() { defer wg.Done(); nodesOK = m.nodesReady(ctx) }()
@@ -154,7 +160,11 @@ func (m *monitor) sample(ctx context.Context) {
 	}
 	m.devSample = append(m.devSample, ds)
 	m.received = append(m.received, slo.CountSample{T: now, V: received})
-	m.acked = append(m.acked, slo.CountSample{T: now, V: ds.Acknowledged})
+	// Acknowledged totals missing a simulator (its node cut off or lost)
+	// would set catch-up targets too low: only complete readings count.
+	if simsComplete {
+		m.acked = append(m.acked, slo.CountSample{T: now, V: ds.Acknowledged})
+	}
 	m.replicas = append(m.replicas, slo.ReplicaSample{T: now, Desired: desired, Ready: readyRep})
 	// A queue sample missing a gateway (its node cut off, powered off or
 	// NotReady) is not taken: reading the others as the total would show
@@ -167,7 +177,9 @@ func (m *monitor) sample(ctx context.Context) {
 	// gateways and the broker, and what is lost if it never arrives. (Each
 	// sink replica's own "missing" count is meaningless under a shared
 	// subscription, where the other replicas hold the gaps.)
-	m.lost.Add(now, float64(ds.Acknowledged)-float64(min(received, ds.Acknowledged)))
+	if simsComplete {
+		m.lost.Add(now, float64(ds.Acknowledged)-float64(min(received, ds.Acknowledged)))
+	}
 	m.ready.Add(now, float64(readyRep))
 
 	// Steady: every node Ready, every fixture Ready, every device
@@ -180,18 +192,16 @@ func (m *monitor) sample(ctx context.Context) {
 	m.steadyRec.Add(now, map[bool]float64{false: 0, true: 1}[steady])
 }
 
-// gateways polls every gateway and reports whether every gateway the
-// DaemonSets want answered.
+// gateways polls every gateway and reports whether all answered: one per
+// edge node of the workload's zones, as deployed. (The DaemonSets' own
+// desired count drops while a node is cut off, which would make the
+// gateways that still answer look like all of them.)
 func (m *monitor) gateways(ctx context.Context) ([]workload.GatewayStats, bool) {
 	if !m.w.Spec.Gateway {
 		return nil, true
 	}
 	gws, err := m.w.Gateways(ctx)
-	if err != nil {
-		return gws, false
-	}
-	want, err := m.w.GatewaysWanted(ctx)
-	return gws, err == nil && len(gws) >= want
+	return gws, err == nil && len(gws) >= m.w.Spec.SimPods()
 }
 
 // flowing reports whether the sink received at least half of what the

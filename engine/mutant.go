@@ -126,3 +126,21 @@ func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return line
 }
+
+// sayDiscarded logs what mutant gateways threw away by their own count, to
+// set beside the lost the run measures.
+func sayDiscarded(ctx context.Context, w *workload.Workload, say func(string, ...any)) {
+	if !w.Spec.Gateway {
+		return
+	}
+	gws, err := w.Gateways(ctx)
+	var total uint64
+	for _, g := range gws {
+		total += g.MutantDiscarded
+	}
+	if err != nil {
+		say("mutant gateways discarded %d messages by their own count (not every gateway answered: %v)", total, err)
+		return
+	}
+	say("mutant gateways discarded %d messages by their own count", total)
+}

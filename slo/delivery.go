@@ -120,15 +120,19 @@ type CountSample struct {
 }
 
 // MeasureCatchUp is the time from faultEnd until the sink has received as
-// many messages as the devices had had acknowledged at faultEnd: the backlog
-// buffered during the fault has arrived. Both series must count from the
-// same origin (e.g. the sink's received total and devicesim's acknowledged
-// total of the same run) and be in time order. The result has sample
-// resolution.
+// many messages as the devices had had acknowledged by the first reading at
+// or after faultEnd: the backlog buffered during the fault has arrived.
+// devicesAcked must hold only complete readings (every simulator answered):
+// devices cut off during the fault are read again only after it, and a
+// target from before the fault would leave their backlog out. Reading the
+// target after the end makes it at most slightly high (messages sent since
+// the end), never low. Both series must count from the same origin (e.g. the
+// sink's received total and devicesim's acknowledged total of the same run)
+// and be in time order. The result has sample resolution.
 func MeasureCatchUp(faultEnd time.Time, sinkReceived, devicesAcked []CountSample) Value {
-	target, ok := at(devicesAcked, faultEnd)
+	target, ok := atOrAfter(devicesAcked, faultEnd)
 	if !ok {
-		return Unknown("no devicesim sample at or before the fault's end (%s)", stamp(faultEnd))
+		return Unknown("no complete devicesim reading at or after the fault's end (%s)", stamp(faultEnd))
 	}
 	var last CountSample
 	for _, s := range sinkReceived {
@@ -147,17 +151,14 @@ func MeasureCatchUp(faultEnd time.Time, sinkReceived, devicesAcked []CountSample
 		last.V, target, last.T.Sub(faultEnd).Round(time.Millisecond))
 }
 
-// at is the counter's value at t: the last sample at or before it.
-func at(samples []CountSample, t time.Time) (uint64, bool) {
-	var v uint64
-	ok := false
+// atOrAfter is the counter's first sample at or after t.
+func atOrAfter(samples []CountSample, t time.Time) (uint64, bool) {
 	for _, s := range samples {
-		if s.T.After(t) {
-			break
+		if !s.T.Before(t) {
+			return s.V, true
 		}
-		v, ok = s.V, true
 	}
-	return v, ok
+	return 0, false
 }
 
 // MeasureDrain is the time from faultEnd until a backlog series (e.g. the

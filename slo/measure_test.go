@@ -149,7 +149,12 @@ func TestMeasureCatchUp(t *testing.T) {
 	if v := MeasureCatchUp(end, sink[:4], acked); v.Known || !strings.Contains(v.Reason, "900 of the 1200") {
 		t.Errorf("short: %v", v)
 	}
-	wantUnknown(t, "no devices", MeasureCatchUp(end, sink, nil), "no devicesim sample")
+	wantUnknown(t, "no devices", MeasureCatchUp(end, sink, nil), "no complete devicesim reading")
+	// The cut-off simulators were not read during the fault: the target is
+	// the first complete reading after its end, not the last before it
+	// (which would leave their backlog out and read 0 s).
+	gap := []CountSample{{sec(0), 0}, {sec(30), 600}, {sec(63), 1300}}
+	wantSeconds(t, "catch-up over a gap", MeasureCatchUp(end, sink, gap), 20)
 	wantUnknown(t, "no sink", MeasureCatchUp(end, sink[:2], acked), "no sink sample")
 }
 
