@@ -59,6 +59,15 @@ func Prepare(ctx context.Context, p *progress.Printer, opts PrepareOptions) ([]s
 		note("created empty %s (kind mounts it into nodes)", libModules)
 	}
 
+	// Not fatal: one cluster runs within the usual defaults.
+	raised, err := raiseInotify()
+	if err != nil {
+		p.Infof("  ! %v: a second cluster on this host may fail with \"too many open files\"", err)
+	}
+	for _, r := range raised {
+		note("%s", r)
+	}
+
 	needWrapper, err := wrapperNeeded()
 	if err != nil {
 		return changes, err
