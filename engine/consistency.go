@@ -32,7 +32,8 @@ type healChecks struct {
 
 	wg      sync.WaitGroup
 	mu      sync.Mutex
-	byFault map[string][]checkResult // in heal order
+	started map[string]int                 // injections per fault so far
+	byFault map[string]map[int]checkResult // by fault and occurrence
 }
 
 type checkResult struct {
@@ -40,8 +41,21 @@ type checkResult struct {
 	err error
 }
 
-// after starts the check of one occurrence of fault, healed just now.
-func (h *healChecks) after(ctx context.Context, fault string) {
+// occurrence numbers the injections of fault in the order they start, as
+// the timeline numbers its occurrences.
+func (h *healChecks) occurrence(fault string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.started == nil {
+		h.started = map[string]int{}
+	}
+	i := h.started[fault]
+	h.started[fault]++
+	return i
+}
+
+// after starts the check of occurrence i of fault, healed just now.
+func (h *healChecks) after(ctx context.Context, fault string, i int) {
 	h.wg.Add(1)
 	go func() {
 		defer h.wg.Done()
@@ -49,9 +63,12 @@ func (h *healChecks) after(ctx context.Context, fault string) {
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		if h.byFault == nil {
-			h.byFault = map[string][]checkResult{}
+			h.byFault = map[string]map[int]checkResult{}
 		}
-		h.byFault[fault] = append(h.byFault[fault], checkResult{c, err})
+		if h.byFault[fault] == nil {
+			h.byFault[fault] = map[int]checkResult{}
+		}
+		h.byFault[fault][i] = checkResult{c, err}
 	}()
 }
 
@@ -61,11 +78,8 @@ func (h *healChecks) result(fault string, i int) (checkResult, bool) {
 	h.wg.Wait()
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	rs := h.byFault[fault]
-	if i >= len(rs) {
-		return checkResult{}, false
-	}
-	return rs[i], true
+	r, ok := h.byFault[fault][i]
+	return r, ok
 }
 
 // needsConsistency reports whether any objective reads the end-of-run

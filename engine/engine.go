@@ -147,17 +147,23 @@ func Run(ctx context.Context, sc *scenarios.Scenario, file string, o Options) (r
 	say := func(format string, args ...any) {
 		fmt.Fprintf(o.Out, "[%6.1fs] %s: %s\n", time.Since(start).Seconds(), sc.Metadata.Name, fmt.Sprintf(format, args...))
 	}
+	// cleanupErr holds what went wrong tearing down: a caught mutant's run
+	// failure is its expected outcome, a failed teardown never is.
+	var cleanupErr error
 	defer func() {
 		res.Scenario.Duration = reports.Duration(time.Since(start))
 		if err != nil && res.Scenario.State == "" {
 			res.Scenario.State, res.Scenario.Failure = reports.StateFailed, err.Error()
 		}
 		if mut != nil && res.Scenario.State != "" {
-			// The run's failure is the mutant's expected outcome: it is
-			// judged into the result instead of returned.
+			if res.Leaks == nil {
+				// A mutant run that failed early skipped the leak check.
+				leaks, lerr := leak.Check(context.WithoutCancel(ctx), o.Cluster)
+				res.Leaks, cleanupErr = leaks, errors.Join(cleanupErr, lerr)
+			}
 			judgeMutant(res, *mut, say)
 			if res.Scenario.Mutant.Caught {
-				err = nil
+				err = cleanupErr
 			}
 		}
 	}()
@@ -216,6 +222,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, file string, o Options) (r
 			}
 			if terr := w.Teardown(tctx, o.Cluster.RemoveDir); terr != nil {
 				err = errors.Join(err, terr)
+				cleanupErr = errors.Join(cleanupErr, terr)
 			}
 			say("workload torn down")
 		}()
@@ -244,7 +251,11 @@ func Run(ctx context.Context, sc *scenarios.Scenario, file string, o Options) (r
 	go func() {
 		defer func() {
 			if v := recover(); v != nil {
-				abort(newPanicError("the monitor", v))
+				pe, ok := v.(*panicError)
+				if !ok {
+					pe = newPanicError("the monitor", v)
+				}
+				abort(pe)
 			}
 		}()
 		mon.run(mctx)
@@ -278,9 +289,10 @@ func Run(ctx context.Context, sc *scenarios.Scenario, file string, o Options) (r
 	checks := &healChecks{w: w, say: say}
 	var inject injectFunc
 	p := &player{t0: t0, log: say, inject: func(ctx context.Context, f scenarios.Fault) (injected, error) {
+		i := checks.occurrence(f.Name)
 		in, err := inject(ctx, f)
 		if err == nil && needsConsistency(sc.Spec.Objectives) {
-			in.heal = checkAfter(in.heal, func() { checks.after(rctx, f.Name) })
+			in.heal = checkAfter(in.heal, func() { checks.after(rctx, f.Name, i) })
 		}
 		return in, err
 	}}
@@ -311,7 +323,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, file string, o Options) (r
 		return res, aborted(rctx, playErr)
 	}
 	if !sleepUntil(rctx, t0.Add(sc.Spec.Duration.Std())) {
-		return res, aborted(rctx, fmt.Errorf("run interrupted: %w", ctx.Err()))
+		return res, aborted(rctx, fmt.Errorf("run interrupted: %w", context.Cause(rctx)))
 	}
 
 	say("run over; stopping the devices and draining what they hold")
@@ -323,6 +335,9 @@ func Run(ctx context.Context, sc *scenarios.Scenario, file string, o Options) (r
 		sayDiscarded(ctx, w, say)
 	}
 	stopMonitor()
+	if perr := aborted(rctx, nil); perr != nil {
+		return res, perr // the monitor panicked while the devices drained
+	}
 	m, err := measure(ctx, sc, w, mon, probe, res.Played, t0, base, checks, o.Cluster.ReadFiles, say)
 	if err != nil {
 		return res, err
@@ -363,7 +378,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, file string, o Options) (r
 // its consequence.
 func aborted(ctx context.Context, err error) error {
 	var pe *panicError
-	if errors.As(context.Cause(ctx), &pe) && !errors.As(err, &pe) {
+	if errors.As(context.Cause(ctx), &pe) && (err == nil || !errors.As(err, &pe)) {
 		return errors.Join(pe, err)
 	}
 	return err

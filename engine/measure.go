@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/edgeproof/edgeproof/fixtures/accounting"
@@ -82,12 +83,15 @@ func drain(ctx context.Context, w *workload.Workload, m *monitor, timeout time.D
 }
 
 // heldByDevices is what the live simulators still hold, unsent or awaiting
-// acknowledgement.
+// acknowledgement; an error unless every deployed simulator answered.
 func heldByDevices(ctx context.Context, w *workload.Workload) (int64, error) {
 	sims, err := w.Devices(ctx, false)
 	var held int64
 	for _, s := range sims {
 		held += s.Buffered
+	}
+	if err == nil && len(sims) < w.Spec.SimPods() {
+		err = fmt.Errorf("%d of %d simulators answered", len(sims), w.Spec.SimPods())
 	}
 	return held, err
 }
@@ -259,14 +263,28 @@ func deviceTails(src tailSources, next map[string]uint64) ([]slo.DeviceTail, tai
 	for _, k := range slices.Sorted(maps.Keys(src.earlier)) {
 		add(src.earlier[k].PerDevice, false, src.earlier[k].Node)
 	}
+	// A boot only the sink knows (a process that was never polled, whose
+	// ledger was not found) has an acknowledged count no one read.
+	for _, k := range slices.Sorted(maps.Keys(next)) {
+		if byKey[k] != nil {
+			continue
+		}
+		id, boot, _ := strings.Cut(k, "/")
+		byKey[k] = &entry{tail: slo.DeviceTail{Device: id, Boot: boot, NextSeq: next[k]}}
+		order = append(order, k)
+	}
 	tails := make([]slo.DeviceTail, 0, len(order))
 	for _, k := range order {
 		e := byKey[k]
 		if !e.established {
 			st.unread++
-			if err, ok := src.unread[e.node]; ok {
+			err, ok := src.unread[e.node]
+			switch {
+			case e.node == "":
+				e.tail.Unread = fmt.Sprintf("received by the sink, but no reading and no ledger holds it (nodes not read: %v)", src.unread)
+			case ok:
 				e.tail.Unread = fmt.Sprintf("last polled on node %s, whose ledgers could not be read: %v", e.node, err)
-			} else {
+			default:
 				e.tail.Unread = fmt.Sprintf("last polled on node %s, and no ledger holds it", e.node)
 			}
 		}

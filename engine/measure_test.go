@@ -70,6 +70,12 @@ func TestDeviceTailsUnreadLedger(t *testing.T) {
 	if d.Lost.Known || !strings.Contains(d.Lost.Reason, "container not running") {
 		t.Fatalf("lost = %v, want Unknown naming the ledger error", d.Lost)
 	}
+	// A boot only the sink saw, with every node read, is not established
+	// either: its acknowledged count was never read.
+	only, _ := deviceTails(tailSources{}, map[string]uint64{"d9/7": 12})
+	if len(only) != 1 || only[0].Device != "d9" || only[0].Boot != "7" || !strings.Contains(only[0].Unread, "received by the sink") {
+		t.Fatalf("sink-only boot: %+v", only)
+	}
 	// A ledger that was read but lacks the boot is no better.
 	src.unread = nil
 	tails, _ = deviceTails(src, map[string]uint64{"d1/1": 40})

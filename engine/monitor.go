@@ -6,6 +6,7 @@ import (
 	"maps"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -97,24 +98,40 @@ func (m *monitor) sample(ctx context.Context) {
 		nodesOK, fixturesOK bool
 		desired, readyRep   int32
 	)
-	wg.Add(5)
+	// A panic in a reading is carried to this goroutine, whose caller
+	// recovers it (the engine's monitor goroutine) or unwinds through the
+	// run's deferred teardown (the drain).
+	var panicked atomic.Pointer[panicError]
+	read := func(fn func()) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() {
+				if v := recover(); v != nil {
+					panicked.CompareAndSwap(nil, newPanicError("the monitor", v))
+				}
+			}()
+			fn()
+		}()
+	}
 	// Device rows come along so that a simulator lost with its node can
 	// still be tail-checked at the end against its last reading.
-	go func() {
-		defer wg.Done()
+	read(func() {
 		var err error
 		sims, err = m.w.Devices(ctx, true)
 		simsComplete = err == nil && len(sims) >= m.w.Spec.SimPods()
-	}()
-	go func() { defer wg.Done(); sums = m.sinkSummaries(ctx) }()
-	go func() { defer wg.Done(); gws, gwComplete = m.gateways(ctx) }()
-	go func() { defer wg.Done(); nodesOK = m.nodesReady(ctx) }()
-	go func() {
-		defer wg.Done()
+	})
+	read(func() { sums = m.sinkSummaries(ctx) })
+	read(func() { gws, gwComplete = m.gateways(ctx) })
+	read(func() { nodesOK = m.nodesReady(ctx) })
+	read(func() {
 		fixturesOK, _ = m.w.Ready(ctx)
 		desired, readyRep = m.sinkReplicas(ctx)
-	}()
+	})
 	wg.Wait()
+	if p := panicked.Load(); p != nil {
+		panic(p)
+	}
 	if ctx.Err() != nil {
 		return
 	}

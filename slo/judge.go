@@ -33,6 +33,10 @@ type Measurements struct {
 	Faults map[string][]Result
 }
 
+// NotMeasured starts the Detail of a verdict that failed because its value
+// could not be measured (Unknown).
+const NotMeasured = "not measured"
+
 // Judge turns objectives into verdicts, one per objective in order.
 // Objectives should have been through scenarios' Default (Load does it), so
 // that reschedule and recovery objectives name their fault. For a fault
@@ -72,7 +76,7 @@ func judge(o scenarios.Objective, m Measurements) reports.Verdict {
 	if o.Fault != "" {
 		results, where = m.Faults[o.Fault], "fault "+o.Fault
 		if len(results) == 0 {
-			return fail("not measured: no occurrence of fault %s was measured", o.Fault)
+			return fail(NotMeasured+": no occurrence of fault %s was measured", o.Fault)
 		}
 	}
 	worst, worstAt := 0.0, -1
@@ -80,9 +84,9 @@ func judge(o scenarios.Objective, m Measurements) reports.Verdict {
 		val := pick(o, r)
 		if !val.Known {
 			if len(results) > 1 {
-				return fail("not measured for occurrence %d of %d of %s: %s", i+1, len(results), where, val.Reason)
+				return fail(NotMeasured+" for occurrence %d of %d of %s: %s", i+1, len(results), where, val.Reason)
 			}
-			return fail("not measured for %s: %s", where, val.Reason)
+			return fail(NotMeasured+" for %s: %s", where, val.Reason)
 		}
 		if worstAt < 0 || (op == scenarios.AtMost && val.V > worst) || (op == scenarios.AtLeast && val.V < worst) {
 			worst, worstAt = val.V, i

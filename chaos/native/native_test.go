@@ -655,7 +655,7 @@ func TestPreflight(t *testing.T) {
 			}
 		}, reason: "node a1 has no containerd unit"},
 		{name: "isolate", f: nodeFault(scenarios.NodeIsolate, "b1"), ok: true},
-		{name: "isolate control plane", f: nodeFault(scenarios.NodeIsolate, "cp"), err: "other side of the cut"},
+		{name: "isolate control plane", f: nodeFault(scenarios.NodeIsolate, "cp"), reason: "other side of the cut"},
 		{name: "partition", f: scenarios.Fault{Kind: scenarios.ZonePartition, Target: &scenarios.Target{Zone: "edge-b"}}, ok: true},
 		{name: "flap", f: scenarios.Fault{Kind: scenarios.UplinkFlap, Target: &scenarios.Target{Zone: "edge-b"}}, ok: true},
 		{name: "latency no netem", f: scenarios.Fault{Kind: scenarios.UplinkShape, Target: &scenarios.Target{Zone: "edge-b"}, Uplink: delay},

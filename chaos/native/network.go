@@ -66,7 +66,7 @@ func PeersFor(kind scenarios.FaultKind, targets []string, nodes []corev1.Node) (
 			continue
 		}
 		if isTarget(n) {
-			return Peers{}, fmt.Errorf("target node %s is on the other side of the cut (control plane or cloud tier)", n.Name)
+			return Peers{}, &TopologyError{fmt.Sprintf("target node %s is on the other side of the cut (control plane or cloud tier)", n.Name)}
 		}
 		ip := internalIPv4(n)
 		if ip == "" {
@@ -79,7 +79,7 @@ func PeersFor(kind scenarios.FaultKind, targets []string, nodes []corev1.Node) (
 		}
 	}
 	if len(p.Nodes) == 0 {
-		return Peers{}, errors.New("no peer nodes to cut off from (no control-plane or cloud-tier node, or nothing outside the zone)")
+		return Peers{}, &TopologyError{"no peer nodes to cut off from (no control-plane or cloud-tier node, or nothing outside the zone)"}
 	}
 	return p, nil
 }
@@ -114,6 +114,13 @@ func podCIDRsV4(n *corev1.Node) []string {
 	}
 	return out
 }
+
+// TopologyError says the cluster's shape cannot carry a network fault (no
+// peers to cut off, a target on the wrong side of the cut): a missing
+// capability, which preflight reports as a skip, not an error.
+type TopologyError struct{ Reason string }
+
+func (e *TopologyError) Error() string { return e.Reason }
 
 func (b *Backend) peers(ctx context.Context, kind scenarios.FaultKind, targets []string) (Peers, error) {
 	list, err := b.Kube.CoreV1().Nodes().List(ctx, metav1.ListOptions{})

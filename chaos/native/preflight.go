@@ -42,7 +42,7 @@ func (b *Backend) Preflight(ctx context.Context, f scenarios.Fault) (bool, strin
 		return check(ctx, nodes, unitLoaded(unitOf(f.Kind)))
 	case scenarios.NodeIsolate, scenarios.ZonePartition, scenarios.UplinkFlap:
 		if _, err := b.peers(ctx, f.Kind, names); err != nil {
-			return false, "", err
+			return topologyReason(err)
 		}
 		return check(ctx, nodes, tool("iptables", "-V"), tool("iptables-restore", "--version"))
 	case scenarios.NodeLinkDown:
@@ -115,7 +115,7 @@ func (b *Backend) preflightShape(ctx context.Context, f scenarios.Fault, names [
 	checks := []nodeCheck{tool("tc", "-V")}
 	if plan.loss > 0 {
 		if _, err := b.peers(ctx, f.Kind, names); err != nil {
-			return false, "", err
+			return topologyReason(err)
 		}
 		checks = append(checks, tool("iptables", "-V"), tool("iptables-restore", "--version"))
 	}
@@ -190,4 +190,13 @@ func (b *Backend) CheckNetem(ctx context.Context, f scenarios.Fault) (bool, stri
 		}
 	}
 	return true, "", nil
+}
+
+// topologyReason turns a TopologyError into a skip reason; other errors
+// stay errors.
+func topologyReason(err error) (bool, string, error) {
+	if te, ok := errors.AsType[*TopologyError](err); ok {
+		return false, te.Reason, nil
+	}
+	return false, "", err
 }

@@ -39,8 +39,11 @@ func InForce(ctx context.Context, nodes Nodes, objects ObjectCheck, e journal.En
 	var out []string
 	for _, a := range e.Recovery {
 		line, err := action(ctx, nodes, objects, a)
+		if errors.Is(err, ErrNotInForce) {
+			return out, fmt.Errorf("%s (%s) %s: %s: %w", e.Fault, e.Kind, NotInForce, a, err)
+		}
 		if err != nil {
-			return out, fmt.Errorf("%s (%s) not shown in force: %s: %w", e.Fault, e.Kind, a, err)
+			return out, fmt.Errorf("%s (%s): checking that it is in force failed: %s: %w", e.Fault, e.Kind, a, err)
 		}
 		out = append(out, line)
 	}
@@ -49,6 +52,10 @@ func InForce(ctx context.Context, nodes Nodes, objects ObjectCheck, e journal.En
 
 // ErrNotInForce marks an effect that was checked and found absent.
 var ErrNotInForce = errors.New("effect absent")
+
+// NotInForce is how InForce's error says an effect was checked and found
+// absent, as opposed to a check that could not be made.
+const NotInForce = "is not in force"
 
 func action(ctx context.Context, nodes Nodes, objects ObjectCheck, a journal.Action) (string, error) {
 	if a.Op == journal.OpDeleteCR {
