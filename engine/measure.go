@@ -45,19 +45,13 @@ func drain(ctx context.Context, w *workload.Workload, m *monitor, timeout time.D
 	var still time.Time // since when the sink's count stood still
 	var lastGot uint64
 	for {
-		m.sample(ctx)
+		up := m.sample(ctx)
 		_, recv, acked, _, _ := m.snapshot()
 		got, want := last(recv), last(acked)
-		held, herr := heldByDevices(ctx, w)
-		gws, complete := m.gateways(ctx)
-		var queued int64
-		for _, g := range gws {
-			queued += g.QueueDepth
-		}
 		if got != lastGot || still.IsZero() {
 			still, lastGot = time.Now(), got
 		}
-		empty := herr == nil && complete && held == 0 && queued == 0
+		empty := up.simsDone && up.gatewaysDone && up.held == 0 && up.queued == 0
 		switch {
 		case empty && got >= want:
 			say("drained: %d acknowledged, %d received by the sink", want, got)
@@ -67,11 +61,11 @@ func drain(ctx context.Context, w *workload.Workload, m *monitor, timeout time.D
 				got, want, drainSettle)
 			return nil
 		case time.Now().After(deadline):
-			where := fmt.Sprintf("devices hold %d unacknowledged, gateways queue %d, the sink has %d of %d acknowledged", held, queued, got, want)
-			if herr != nil {
-				where += "; simulators not read: " + herr.Error()
+			where := fmt.Sprintf("devices hold %d unacknowledged, gateways queue %d, the sink has %d of %d acknowledged", up.held, up.queued, got, want)
+			if !up.simsDone {
+				where += "; not every simulator answered"
 			}
-			if !complete {
+			if !up.gatewaysDone {
 				where += "; not every gateway answered"
 			}
 			return fmt.Errorf("not drained after %s: %s", timeout, where)
@@ -80,20 +74,6 @@ func drain(ctx context.Context, w *workload.Workload, m *monitor, timeout time.D
 			return ctx.Err()
 		}
 	}
-}
-
-// heldByDevices is what the live simulators still hold, unsent or awaiting
-// acknowledgement; an error unless every deployed simulator answered.
-func heldByDevices(ctx context.Context, w *workload.Workload) (int64, error) {
-	sims, err := w.Devices(ctx, false)
-	var held int64
-	for _, s := range sims {
-		held += s.Buffered
-	}
-	if err == nil && len(sims) < w.Spec.SimPods() {
-		err = fmt.Errorf("%d of %d simulators answered", len(sims), w.Spec.SimPods())
-	}
-	return held, err
 }
 
 // last is a counter series' latest value (0 when empty).

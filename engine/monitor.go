@@ -84,9 +84,16 @@ func (m *monitor) run(ctx context.Context) {
 	}
 }
 
+// heldUpstream is what one sample found held upstream of the sink, for the
+// drain: complete only when every deployed simulator and gateway answered.
+type heldUpstream struct {
+	held, queued           int64 // messages devices hold, gateways queue
+	simsDone, gatewaysDone bool  // every simulator, every gateway answered
+}
+
 // sample takes one reading of everything; parts that fail (a pod on a lost
-// node) keep their previous values.
-func (m *monitor) sample(ctx context.Context) {
+// node) keep their previous values. It returns what is held upstream.
+func (m *monitor) sample(ctx context.Context) heldUpstream {
 	now := time.Now()
 	var (
 		wg                  sync.WaitGroup
@@ -133,7 +140,11 @@ func (m *monitor) sample(ctx context.Context) {
 		panic(p)
 	}
 	if ctx.Err() != nil {
-		return
+		return heldUpstream{}
+	}
+	up := heldUpstream{simsDone: simsComplete, gatewaysDone: gwComplete}
+	for _, s := range sims {
+		up.held += s.Buffered
 	}
 
 	m.mu.Lock()
@@ -169,6 +180,7 @@ func (m *monitor) sample(ctx context.Context) {
 	for _, g := range gws {
 		depth += g.QueueDepth
 	}
+	up.queued = depth
 	if n := len(m.devSample); n > 0 {
 		prev := m.devSample[n-1]
 		if dt := now.Sub(prev.T).Seconds(); dt > 0 {
@@ -207,6 +219,7 @@ func (m *monitor) sample(ctx context.Context) {
 	m.startBlockers = append(unsteady, uplinkBlockers(gws)...)
 	m.steady = append(m.steady, slo.SteadySample{T: now, Steady: steady})
 	m.steadyRec.Add(now, map[bool]float64{false: 0, true: 1}[steady])
+	return up
 }
 
 // gateways polls every gateway and reports whether all answered: one per
