@@ -2,6 +2,8 @@ package chaos
 
 import (
 	"context"
+	"fmt"
+	"time"
 
 	"github.com/edgeproof/edgeproof/scenarios"
 )
@@ -39,3 +41,20 @@ type Backend interface {
 
 // Nop is the Recover of an injection that needs no healing.
 func Nop(context.Context) error { return nil }
+
+// UndoTimeout bounds healing an injection that must be undone after its
+// caller's context may have ended.
+const UndoTimeout = 3 * time.Minute
+
+// Undo heals an injection that was found wanting after it returned (its
+// effect could not be shown), with a context of its own so that a
+// cancelled run still undoes it, and returns err with any healing failure
+// added.
+func Undo(ctx context.Context, heal Recover, err error) error {
+	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), UndoTimeout)
+	defer cancel()
+	if herr := heal(hctx); herr != nil {
+		return fmt.Errorf("%w (and healing it failed: %v)", err, herr)
+	}
+	return err
+}

@@ -491,12 +491,7 @@ func injectWorkload(ctx context.Context, f scenarios.Fault, drv *driver, mon *mo
 	}
 	ev, err := drv.evidence(ctx, f, in.targets)
 	if err != nil {
-		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Minute)
-		defer cancel()
-		if herr := in.heal(hctx); herr != nil {
-			err = fmt.Errorf("%w (and healing it failed: %v)", err, herr)
-		}
-		return in, err
+		return in, chaos.Undo(ctx, in.heal, err)
 	}
 	in.evidence = ev
 	return in, nil

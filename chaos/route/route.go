@@ -8,7 +8,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"time"
 
 	"github.com/edgeproof/edgeproof/chaos"
 	"github.com/edgeproof/edgeproof/chaos/chaosmesh"
@@ -233,12 +232,7 @@ func (r *Router) InjectAndProve(ctx context.Context, f scenarios.Fault) (Injecti
 		in.Evidence, err = r.prove(ctx, f, b.Name(), before, pending)
 	}
 	if err != nil {
-		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Minute)
-		defer cancel()
-		if herr := heal(hctx); herr != nil {
-			return Injection{}, fmt.Errorf("%w (and healing it failed: %v; run edgeproof recover)", err, herr)
-		}
-		return Injection{}, err
+		return Injection{}, chaos.Undo(ctx, heal, err)
 	}
 	return in, nil
 }
