@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
@@ -12,8 +14,10 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/edgeproof/edgeproof/chaos"
+	"github.com/edgeproof/edgeproof/clusters"
 	"github.com/edgeproof/edgeproof/fixtures/workload"
 	"github.com/edgeproof/edgeproof/scenarios"
+	"github.com/edgeproof/edgeproof/slo"
 )
 
 // driver performs the faults that are workload actions rather than node
@@ -55,7 +59,8 @@ func needsNodes(f scenarios.Fault) bool {
 	return f.Kind == scenarios.UplinkShape || f.Kind == scenarios.UplinkFlap
 }
 
-// inject performs f and returns how to undo it. Faults for which needsNodes
+// inject performs f and returns how to undo it; rolling-update is done by
+// rollout, which also returns what it measured. Faults for which needsNodes
 // is true must be resolved (chaos.Resolver) to node names.
 func (d *driver) inject(ctx context.Context, f scenarios.Fault) (chaos.Recover, error) {
 	switch f.Kind {
@@ -76,8 +81,6 @@ func (d *driver) inject(ctx context.Context, f scenarios.Fault) (chaos.Recover, 
 			return nil, joinUndo(err, d.w.SetLoad(context.WithoutCancel(ctx), 1))
 		}
 		return func(ctx context.Context) error { return d.w.SetLoad(ctx, 1) }, nil
-	case scenarios.RollingUpdate:
-		return chaos.Nop, d.rollout(ctx, f.Rollout)
 	}
 	ok, reason := d.preflight(f)
 	if !ok {
@@ -122,44 +125,56 @@ func joinUndo(err, undo error) error {
 
 // rollout restarts a fixture's pods the way `kubectl rollout restart`
 // does (a template annotation), with the fault's surge and unavailability,
-// and waits until the rollout is complete.
-func (d *driver) rollout(ctx context.Context, r *scenarios.RolloutParams) error {
-	ns := d.w.Spec.Namespace
-	at := time.Now().Format(time.RFC3339Nano)
-	unavail, surge := int32(0), int32(1)
-	if r.MaxUnavailable != nil {
-		unavail = *r.MaxUnavailable
+// waits until the rollout is complete, and returns the fewest of the
+// fixture's pods that were serving meanwhile (watched, not polled).
+func (d *driver) rollout(ctx context.Context, r *scenarios.RolloutParams) (slo.Value, error) {
+	unavail, surge := ptr.Deref(r.MaxUnavailable, 0), ptr.Deref(r.MaxSurge, 1)
+	kind, names := d.rolled(r.Fixture)
+	watch, err := d.w.WatchReady(ctx, string(r.Fixture))
+	if err != nil {
+		return slo.Value{}, fmt.Errorf("rollout of %s: %w", r.Fixture, err)
 	}
-	if r.MaxSurge != nil {
-		surge = *r.MaxSurge
+	err = d.roll(ctx, kind, names, unavail, surge)
+	fewest, werr := watch.Stop()
+	switch {
+	case err != nil:
+		return slo.Value{}, err
+	case werr != nil:
+		return slo.Unknown("%v", werr), nil
 	}
-	tmpl := fmt.Sprintf(`{"metadata":{"annotations":{"edgeproof.dev/restartedAt":%q}}}`, at)
-	apps := d.cs.AppsV1()
-	var names []string
-	var kind string
-	switch r.Fixture {
+	return slo.Count(fewest), nil
+}
+
+// rolled names the controllers that run a fixture's pods, and their kind.
+func (d *driver) rolled(f scenarios.Fixture) (kind string, names []string) {
+	switch f {
 	case scenarios.FixtureBroker:
-		// The broker is one pod with a single-writer journal: Recreate.
-		kind, names = "deployment", []string{workload.Broker}
+		return "deployment", []string{workload.Broker}
 	case scenarios.FixtureDeviceSim:
-		kind = "deployment"
 		for _, z := range d.w.Spec.Zones {
 			names = append(names, workload.DeviceSim+"-"+z.Name)
 		}
+		return "deployment", names
 	case scenarios.FixtureGateway:
-		kind = "daemonset"
 		for _, z := range d.w.Spec.Zones {
 			names = append(names, workload.Gateway+"-"+z.Name)
 		}
-	case scenarios.FixtureSink:
-		kind, names = "statefulset", []string{workload.Sink}
+		return "daemonset", names
 	}
+	return "statefulset", []string{workload.Sink}
+}
+
+// roll patches every controller at once and waits until each is rolled out.
+func (d *driver) roll(ctx context.Context, kind string, names []string, unavail, surge int32) error {
+	ns := d.w.Spec.Namespace
+	tmpl := fmt.Sprintf(`{"metadata":{"annotations":{"edgeproof.dev/restartedAt":%q}}}`, time.Now().Format(time.RFC3339Nano))
+	apps := d.cs.AppsV1()
 	for _, name := range names {
 		var err error
 		switch kind {
 		case "deployment":
 			strategy := ""
-			if name != workload.Broker {
+			if name != workload.Broker { // one journal writer: Recreate
 				strategy = fmt.Sprintf(`"strategy":{"type":"RollingUpdate","rollingUpdate":{"maxUnavailable":%d,"maxSurge":%d}},`, unavail, surge)
 			}
 			patch := fmt.Sprintf(`{"spec":{%s"template":%s}}`, strategy, tmpl)
@@ -169,14 +184,81 @@ func (d *driver) rollout(ctx context.Context, r *scenarios.RolloutParams) error 
 			patch := fmt.Sprintf(`{"spec":{"updateStrategy":{"type":"RollingUpdate","rollingUpdate":{"maxUnavailable":%d,"maxSurge":0}},"template":%s}}`, max(unavail, 1), tmpl)
 			_, err = apps.DaemonSets(ns).Patch(ctx, name, types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{})
 		case "statefulset":
-			patch := fmt.Sprintf(`{"spec":{"template":%s}}`, tmpl)
-			_, err = apps.StatefulSets(ns).Patch(ctx, name, types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{})
+			err = d.rollStatefulSet(ctx, name, tmpl, max(unavail, 1))
 		}
 		if err != nil {
 			return fmt.Errorf("rolling %s %s: %w", kind, name, err)
 		}
 	}
 	return d.waitRolledOut(ctx, kind, names)
+}
+
+// rollStatefulSet rolls a StatefulSet with at most unavail replicas down at
+// once. Its own RollingUpdate replaces one replica at a time (more needs
+// the MaxUnavailableStatefulSet feature gate, off by default), so a wider
+// rollout is done OnDelete: the driver deletes old replicas in batches,
+// then restores RollingUpdate, under which the controller marks the
+// rollout complete.
+func (d *driver) rollStatefulSet(ctx context.Context, name, tmpl string, unavail int32) error {
+	sts := d.cs.AppsV1().StatefulSets(d.w.Spec.Namespace)
+	const rolling = `{"type":"RollingUpdate","rollingUpdate":{"partition":0}}`
+	strategy := rolling
+	if unavail > 1 {
+		strategy = `{"type":"OnDelete","rollingUpdate":null}`
+	}
+	patch := fmt.Sprintf(`{"spec":{"updateStrategy":%s,"template":%s}}`, strategy, tmpl)
+	if _, err := sts.Patch(ctx, name, types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil || unavail <= 1 {
+		return err
+	}
+	if err := d.replaceInBatches(ctx, name, unavail); err != nil {
+		return err
+	}
+	_, err := sts.Patch(ctx, name, types.StrategicMergePatchType, []byte(`{"spec":{"updateStrategy":`+rolling+`}}`), metav1.PatchOptions{})
+	return err
+}
+
+// replaceInBatches deletes the StatefulSet's replicas that run an old
+// revision, never leaving more than unavail of its replicas down, until
+// none is left.
+func (d *driver) replaceInBatches(ctx context.Context, name string, unavail int32) error {
+	ns := d.w.Spec.Namespace
+	deadline := time.Now().Add(5 * time.Minute)
+	for {
+		s, err := d.cs.AppsV1().StatefulSets(ns).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		if s.Status.ObservedGeneration >= s.Generation {
+			pods, err := d.cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: metav1.FormatLabelSelector(s.Spec.Selector)})
+			if err != nil {
+				return err
+			}
+			down := ptr.Deref(s.Spec.Replicas, 1) - int32(len(pods.Items)) // not yet recreated
+			var old []string
+			for _, p := range pods.Items {
+				if p.DeletionTimestamp != nil || !clusters.PodReady(&p) {
+					down++
+				}
+				if p.Labels[appsv1.ControllerRevisionHashLabelKey] != s.Status.UpdateRevision && p.DeletionTimestamp == nil {
+					old = append(old, p.Name)
+				}
+			}
+			if len(old) == 0 {
+				return nil
+			}
+			for _, p := range old[:min(len(old), int(max(unavail-down, 0)))] {
+				if err := d.cs.CoreV1().Pods(ns).Delete(ctx, p, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+					return err
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("old replicas still running after 5m")
+		}
+		if !sleepUntil(ctx, time.Now().Add(time.Second)) {
+			return ctx.Err()
+		}
+	}
 }
 
 func (d *driver) waitRolledOut(ctx context.Context, kind string, names []string) error {

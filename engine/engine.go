@@ -461,6 +461,12 @@ func buildImages(ctx context.Context, o Options, proxy, mutant bool, say func(st
 func injectWorkload(ctx context.Context, f scenarios.Fault, drv *driver, mon *monitor, resolver *chaos.Resolver) (injected, error) {
 	in := injected{backend: "workload"}
 	switch {
+	case f.Kind == scenarios.RollingUpdate:
+		fewest, err := drv.rollout(ctx, f.Rollout)
+		if err != nil {
+			return in, err
+		}
+		in.heal, in.minReady = chaos.Nop, fewest
 	case f.Kind == scenarios.DeviceLoad:
 		mon.setFactor(f.Load.Factor)
 		heal, err := drv.inject(ctx, f)
@@ -494,6 +500,9 @@ func injectWorkload(ctx context.Context, f scenarios.Fault, drv *driver, mon *mo
 		return in, chaos.Undo(ctx, in.heal, err)
 	}
 	in.evidence = ev
+	if f.Kind == scenarios.RollingUpdate {
+		in.evidence = append(in.evidence, fmt.Sprintf("fewest %s pods serving while it rolled: %s", f.Rollout.Fixture, in.minReady))
+	}
 	return in, nil
 }
 

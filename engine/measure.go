@@ -115,6 +115,12 @@ func measure(ctx context.Context, sc *scenarios.Scenario, w *workload.Workload, 
 		r := slo.Result{}
 		win := slo.Window{Start: o.Start, End: o.End}
 		a := slo.MeasureAvailability(dev, win, availabilityGrace)
+		if o.Kind == scenarios.RollingUpdate {
+			a.MinReady = o.MinReady
+			if !a.MinReady.Known && a.MinReady.Reason == "" {
+				a.MinReady = slo.Unknown("the rollout did not complete")
+			}
+		}
 		r.Availability = &a
 		rec := slo.Recovery{
 			Total:          slo.MeasureRecovery(o.End, nextStart(played, o.End, runEnd), steady, recoverySamples),

@@ -13,6 +13,7 @@ import (
 	"github.com/edgeproof/edgeproof/chaos"
 	"github.com/edgeproof/edgeproof/reports"
 	"github.com/edgeproof/edgeproof/scenarios"
+	"github.com/edgeproof/edgeproof/slo"
 )
 
 // occurrence is one window of one fault on the timeline.
@@ -38,6 +39,9 @@ type Occurrence struct {
 	Backend string
 	// Evidence shows it was in force, checked after the injection.
 	Evidence []string
+	// MinReady is, for a rolling-update, the fewest pods of the rolled
+	// fixture serving while it rolled.
+	MinReady slo.Value
 	// Err is why injecting or healing failed.
 	Err error
 }
@@ -47,6 +51,7 @@ type injected struct {
 	targets  []string
 	backend  string
 	evidence []string
+	minReady slo.Value
 	heal     chaos.Recover
 }
 
@@ -124,7 +129,7 @@ func (p *player) one(ctx context.Context, id int, o occurrence) error {
 	rec := Occurrence{Fault: o.fault.Name, Kind: o.fault.Kind, Index: o.index, Start: time.Now()}
 	in, err := p.inject(ctx, o.fault)
 	targets, heal := in.targets, in.heal
-	rec.Targets, rec.Backend, rec.Evidence = targets, in.backend, in.evidence
+	rec.Targets, rec.Backend, rec.Evidence, rec.MinReady = targets, in.backend, in.evidence, in.minReady
 	if err != nil {
 		rec.End, rec.Err = time.Now(), err
 		p.record(rec)

@@ -166,11 +166,15 @@ func (f *Fault) defaults() {
 		}
 	case RollingUpdate:
 		if r := f.Rollout; r != nil {
+			unavailable, surge := int32(0), int32(1)
+			if r.Fixture.surgeForbidden() != "" {
+				unavailable, surge = 1, 0
+			}
 			if r.MaxUnavailable == nil {
-				r.MaxUnavailable = ptr[int32](0)
+				r.MaxUnavailable = ptr(unavailable)
 			}
 			if r.MaxSurge == nil {
-				r.MaxSurge = ptr[int32](1)
+				r.MaxSurge = ptr(surge)
 			}
 		}
 	}
@@ -182,19 +186,36 @@ func (s *Scenario) defaultObjective(o *Objective) {
 	if o.Op == "" {
 		o.Op = o.Metric.ImpliedOp()
 	}
-	if o.Fault != "" || (o.Kind != ObjectiveReschedule && o.Kind != ObjectiveRecovery) {
+	if o.Fault != "" || !o.needsFault() {
 		return
 	}
-	if c := s.eligibleFaults(o.Kind); len(c) == 1 {
+	if c := s.Spec.eligibleFaults(o); len(c) == 1 {
 		o.Fault = c[0]
 	}
 }
 
-// eligibleFaults names the faults an objective of kind k can measure.
-func (s *Scenario) eligibleFaults(k ObjectiveKind) []string {
+// needsFault reports whether o is measured only around a fault: reschedule
+// and recovery objectives, and minReady (during a rollout).
+func (o *Objective) needsFault() bool {
+	return o.Kind == ObjectiveReschedule || o.Kind == ObjectiveRecovery || o.Metric == MetricMinReady
+}
+
+// eligible reports whether o can be anchored to a fault of kind k.
+func (o *Objective) eligible(k FaultKind) bool {
+	switch {
+	case o.Kind == ObjectiveReschedule:
+		return k.MakesNodeUnready()
+	case o.Metric == MetricMinReady:
+		return k == RollingUpdate
+	}
+	return true
+}
+
+// eligibleFaults names the faults objective o can measure.
+func (sp *Spec) eligibleFaults(o *Objective) []string {
 	var out []string
-	for _, f := range s.Spec.Faults {
-		if k != ObjectiveReschedule || f.Kind.MakesNodeUnready() {
+	for _, f := range sp.Faults {
+		if o.eligible(f.Kind) {
 			out = append(out, f.Name)
 		}
 	}

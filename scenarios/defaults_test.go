@@ -43,8 +43,10 @@ func TestDefaultsFromFaults(t *testing.T) {
   - {name: part, kind: zone-partition, at: 2m, duration: 30s, target: {zone: edge-b}}
   - {name: shape, kind: uplink-shape, at: 3m, duration: 1m, target: {zone: edge-a}, uplink: {bandwidth: {rate: 1mbit}}}
   - {name: roll, kind: rolling-update, at: 5m, rollout: {fixture: sink}}
+  - {name: roll-sims, kind: rolling-update, at: 5m, rollout: {fixture: devicesim}}
   objectives:
   - {name: r, kind: reschedule, metric: total, fault: iso, budget: 15s}
+  - {name: m, kind: availability, metric: minReady, fault: roll, budget: 1}
   - {name: c, kind: recovery, metric: total, fault: part, budget: 15s}
   - {name: l, kind: delivery, metric: lost, budget: 0}
 `))
@@ -61,8 +63,12 @@ func TestDefaultsFromFaults(t *testing.T) {
 	if u := f[2].Uplink; u.Layer != LayerNode || u.Bandwidth.Limit != DefaultBandwidthLimit || u.Bandwidth.Buffer != DefaultBandwidthBuffer {
 		t.Errorf("uplink defaults wrong: %+v %+v", u, u.Bandwidth)
 	}
-	if r := f[3].Rollout; *r.MaxSurge != 1 || *r.MaxUnavailable != 0 {
-		t.Errorf("rollout defaults wrong: surge %d unavailable %d", *r.MaxSurge, *r.MaxUnavailable)
+	// A StatefulSet cannot surge; a Deployment surges by default.
+	if r := f[3].Rollout; *r.MaxSurge != 0 || *r.MaxUnavailable != 1 {
+		t.Errorf("sink rollout defaults wrong: surge %d unavailable %d", *r.MaxSurge, *r.MaxUnavailable)
+	}
+	if r := f[4].Rollout; *r.MaxSurge != 1 || *r.MaxUnavailable != 0 {
+		t.Errorf("devicesim rollout defaults wrong: surge %d unavailable %d", *r.MaxSurge, *r.MaxUnavailable)
 	}
 	// Two named nodes plus one spare to reschedule onto; a partitioned zone
 	// plus a surviving one.
@@ -102,5 +108,23 @@ func TestDefaultObjectiveFault(t *testing.T) {
 	want := "x.yaml:11:5: spec.objectives[0].fault: required: several faults qualify (cut, kill); name the one this objective measures"
 	if err == nil || err.Error() != want {
 		t.Errorf("got %v\nwant %s", err, want)
+	}
+}
+
+func TestMinReadyDefaultsToTheOnlyRollout(t *testing.T) {
+	s, err := LoadBytes("x.yaml", []byte(header+`spec:
+  devices: {count: 1, rate: 1}
+  faults:
+  - {name: kill, kind: pod-kill, at: 1m, target: {pods: {selector: {labelSelectors: {app.kubernetes.io/name: sink}}, mode: one}}}
+  - {name: roll, kind: rolling-update, at: 2m, rollout: {fixture: sink}}
+  objectives:
+  - {name: serving, kind: availability, metric: minReady, budget: 1}
+  - {name: l, kind: delivery, metric: lost, budget: 0}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := s.Spec.Objectives[0]; o.Fault != "roll" || o.Op != AtLeast {
+		t.Errorf("minReady objective = fault %q op %q, want roll and >=", o.Fault, o.Op)
 	}
 }

@@ -148,6 +148,7 @@ var metrics = map[Metric]metricInfo{
 	MetricPodsScheduled:  {[]ObjectiveKind{ObjectiveReschedule}, ValueDuration, AtMost},
 	MetricSuccessRatio:   {[]ObjectiveKind{ObjectiveAvailability}, ValueRatio, AtLeast},
 	MetricLongestOutage:  {[]ObjectiveKind{ObjectiveAvailability}, ValueDuration, AtMost},
+	MetricMinReady:       {[]ObjectiveKind{ObjectiveAvailability}, ValueCount, AtLeast},
 	MetricLost:           {[]ObjectiveKind{ObjectiveDelivery}, ValueCount, AtMost},
 	MetricDuplicates:     {[]ObjectiveKind{ObjectiveDelivery}, ValueCount, AtMost},
 	MetricP99Latency:     {[]ObjectiveKind{ObjectiveDelivery}, ValueDuration, AtMost},
@@ -161,7 +162,7 @@ var metrics = map[Metric]metricInfo{
 // metricOrder lists the metrics in documentation order.
 var metricOrder = []Metric{
 	MetricTotal, MetricNodeNotReady, MetricPodsEvicted, MetricPodsScheduled,
-	MetricSuccessRatio, MetricLongestOutage, MetricLost, MetricDuplicates,
+	MetricSuccessRatio, MetricLongestOutage, MetricMinReady, MetricLost, MetricDuplicates,
 	MetricP99Latency, MetricCatchUp, MetricDuplicatePods, MetricStaleEndpoints,
 	MetricScaleOut, MetricReplicas,
 }

@@ -8,9 +8,10 @@ const (
 	// ObjectiveReschedule measures how fast the workload of a failed node
 	// is running elsewhere, from the start of a node fault.
 	ObjectiveReschedule ObjectiveKind = "reschedule"
-	// ObjectiveAvailability measures the pipeline's availability as the
-	// devices see it: the share of publishes acknowledged, and the longest
-	// time none was.
+	// ObjectiveAvailability measures the pipeline's availability: as the
+	// devices see it (the share of publishes acknowledged, and the longest
+	// time none was), and as the cluster serves it (the fewest Ready pods
+	// of a fixture while it is rolled).
 	ObjectiveAvailability ObjectiveKind = "availability"
 	// ObjectiveDelivery measures end-to-end delivery from devices to the
 	// sink: acknowledged messages lost, duplicates and latency.
@@ -51,6 +52,11 @@ const (
 	// MetricLongestOutage is the longest time any single device waited for
 	// an acknowledgement while it had messages to send. Duration, <=.
 	MetricLongestOutage Metric = "longestOutage"
+	// MetricMinReady is the fewest Ready pods (not terminating) of the
+	// fixture a rolling-update fault rolls, from the moment the rollout is
+	// requested until it is complete; every change is watched, not sampled.
+	// Only for objectives anchored to a rolling-update fault. Count, >=.
+	MetricMinReady Metric = "minReady"
 	// MetricLost is the number of messages acknowledged to a device that
 	// never reached the sink. Count, <=.
 	MetricLost Metric = "lost"

@@ -151,10 +151,13 @@ type LoadParams struct {
 type RolloutParams struct {
 	// Fixture is the fixture to roll; it must be deployed.
 	Fixture Fixture `json:"fixture"`
-	// MaxUnavailable is how many pods may be unavailable during the rollout;
-	// defaults to 0.
+	// MaxUnavailable is how many pods may be unavailable at once during the
+	// rollout; defaults to 0 for devicesim and to 1 for the fixtures that
+	// cannot surge (broker, gateway, sink).
 	MaxUnavailable *int32 `json:"maxUnavailable,omitempty"`
 	// MaxSurge is how many extra pods may run during the rollout; defaults
-	// to 1.
+	// to 1 for devicesim. It must be 0 for the broker (one journal writer),
+	// the gateway (a DaemonSet pod owns its node's queue) and the sink (a
+	// StatefulSet replaces each replica under its own name).
 	MaxSurge *int32 `json:"maxSurge,omitempty"`
 }

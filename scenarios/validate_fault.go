@@ -268,10 +268,26 @@ func (r *RolloutParams) validate(errs *ErrorList, p fieldPath) {
 	}
 	if r.MaxSurge == nil || *r.MaxSurge < 0 {
 		errs.add(p.child("maxSurge"), ErrInvalid, "must be >= 0")
+	} else if why := r.Fixture.surgeForbidden(); *r.MaxSurge > 0 && why != "" {
+		errs.add(p.child("maxSurge"), ErrInvalid, "must be 0 for fixture %s: %s; use maxUnavailable", r.Fixture, why)
 	}
 	if r.MaxUnavailable != nil && r.MaxSurge != nil && *r.MaxUnavailable == 0 && *r.MaxSurge == 0 {
 		errs.add(p.child("maxSurge"), ErrInvalid, "maxSurge and maxUnavailable cannot both be 0: the rollout could not progress")
 	}
+}
+
+// surgeForbidden says why fixture f cannot run an extra pod during a
+// rollout; "" when it can.
+func (f Fixture) surgeForbidden() string {
+	switch f {
+	case FixtureBroker:
+		return "its journal has one writer, so the old broker must be gone first"
+	case FixtureGateway:
+		return "a DaemonSet pod owns its node's queue directory, so the old one must be gone first"
+	case FixtureSink:
+		return "a StatefulSet replaces each replica under its own name, never beside it"
+	}
+	return ""
 }
 
 func validFixture(f Fixture) bool { return slices.Contains(fixtures, f) }

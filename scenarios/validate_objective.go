@@ -89,17 +89,12 @@ func (sp *Spec) validateObjective(errs *ErrorList, p fieldPath, o *Objective) {
 func (sp *Spec) validateObjectiveFault(errs *ErrorList, p fieldPath, o *Objective) {
 	fp := p.child("fault")
 	if o.Fault == "" {
-		if o.Kind != ObjectiveReschedule && o.Kind != ObjectiveRecovery {
+		if !o.needsFault() {
 			return
 		}
-		var eligible []string
-		for _, f := range sp.Faults {
-			if o.Kind != ObjectiveReschedule || f.Kind.MakesNodeUnready() {
-				eligible = append(eligible, f.Name)
-			}
-		}
+		eligible := sp.eligibleFaults(o)
 		if len(eligible) == 0 {
-			errs.add(p.child("kind"), ErrInvalid, "%s objectives need a fault to measure, and the scenario has %s", o.Kind, noFaultFor(o.Kind))
+			errs.add(p.child("kind"), ErrInvalid, "%s, and the scenario has none", o.faultNeeded())
 		} else {
 			errs.required(fp, fmt.Sprintf("several faults qualify (%s); name the one this objective measures", strings.Join(eligible, ", ")))
 		}
@@ -110,21 +105,28 @@ func (sp *Spec) validateObjectiveFault(errs *ErrorList, p fieldPath, o *Objectiv
 		errs.add(fp, ErrInvalid, "no fault named %q in spec.faults", o.Fault)
 		return
 	}
-	if f := sp.Faults[i]; o.Kind == ObjectiveReschedule && f.Kind.IsValid() && !f.Kind.MakesNodeUnready() {
-		errs.add(fp, ErrInvalid, "fault %q is a %s, which does not make a node unready; reschedule objectives need a node fault", o.Fault, f.Kind)
+	if f := sp.Faults[i]; f.Kind.IsValid() && !o.eligible(f.Kind) {
+		errs.add(fp, ErrInvalid, "fault %q is a %s; %s", o.Fault, f.Kind, o.faultNeeded())
 	}
 }
 
-func noFaultFor(k ObjectiveKind) string {
-	if k == ObjectiveReschedule {
-		return "no fault that makes a node unready"
+// faultNeeded says which faults o can be anchored to.
+func (o *Objective) faultNeeded() string {
+	switch {
+	case o.Kind == ObjectiveReschedule:
+		return "reschedule objectives need a fault that makes a node unready"
+	case o.Metric == MetricMinReady:
+		return "metric minReady needs a rolling-update fault (it is measured while a fixture rolls)"
 	}
-	return "no faults"
+	return string(o.Kind) + " objectives need a fault to measure"
 }
 
 func (sp *Spec) validateObjectiveWorkload(errs *ErrorList, p fieldPath, o *Objective) {
 	switch o.Kind {
 	case ObjectiveAvailability, ObjectiveDelivery:
+		if o.Metric == MetricMinReady {
+			return // read from the API server, not from devices
+		}
 		if sp.Devices == nil || !sp.Workload.Deployed(FixtureDeviceSim) {
 			errs.add(p.child("kind"), ErrInvalid, "%s is measured from device traffic; deploy devicesim and set spec.devices", o.Kind)
 		}

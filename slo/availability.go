@@ -42,7 +42,14 @@ type Availability struct {
 	// per-device figures it is the longest time no publish was acknowledged
 	// while some were pending.
 	LongestOutage Value
+	// MinReady is the fewest pods of the rolled fixture serving during a
+	// rolling-update occurrence; Unknown for any other window.
+	MinReady Value
 }
+
+// notRolled is MinReady outside a rollout; the engine sets it for each
+// rolling-update occurrence.
+var notRolled = Unknown("minReady is measured only while a rolling-update rolls a fixture")
 
 // MeasureAvailability computes availability over w from samples in time
 // order. grace is how long after w.End acknowledgements still count, so
@@ -53,11 +60,12 @@ func MeasureAvailability(samples []DeviceSample, w Window, grace time.Duration) 
 	in := within(samples, w.Start, w.End)
 	if len(in) < 2 {
 		why := Unknown("fewer than two devicesim samples between %s and %s", stamp(w.Start), stamp(w.End))
-		return Availability{SuccessRatio: why, LongestOutage: why}
+		return Availability{SuccessRatio: why, LongestOutage: why, MinReady: notRolled}
 	}
 	return Availability{
 		SuccessRatio:  successRatio(in, within(samples, w.Start, w.End.Add(grace))),
 		LongestOutage: longestOutage(in),
+		MinReady:      notRolled,
 	}
 }
 

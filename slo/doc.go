@@ -73,6 +73,12 @@
 //     maximum grew inside the window. Otherwise it has sample resolution:
 //     the span of consecutive samples between which Acknowledged did not
 //     grow although messages were buffered or generated.
+//   - minReady is not read from devices: for each rolling-update occurrence
+//     the engine watches the rolled fixture's pods from just before the
+//     rollout is requested until it is complete (plus a second for the
+//     watch to fall quiet) and keeps the fewest that were Running, Ready
+//     and not terminating after any single change. A watch that ends early
+//     makes it Unknown; so does a rollout that failed.
 //
 // # Delivery (MeasureDelivery, MeasureCatchUp)
 //

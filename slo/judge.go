@@ -135,6 +135,8 @@ func pick(o scenarios.Objective, r Result) Value {
 			return r.Availability.SuccessRatio
 		case scenarios.MetricLongestOutage:
 			return r.Availability.LongestOutage
+		case scenarios.MetricMinReady:
+			return r.Availability.MinReady
 		}
 	case scenarios.ObjectiveDelivery:
 		if r.Delivery == nil {

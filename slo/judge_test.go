@@ -32,8 +32,10 @@ func TestJudge(t *testing.T) {
 				{Recovery: &Recovery{Total: s(90), CatchUp: s(20)}},
 				{Recovery: &Recovery{Total: s(100), CatchUp: Unknown("sink stalled")}},
 			},
-			"load-x4": {{Scaling: &Scaling{ScaleOut: s(75), Replicas: Count(6)}}},
-			"storm":   {{Reschedule: &Reschedule{Total: Unknown("still Ready: edge-a")}}},
+			"load-x4":    {{Scaling: &Scaling{ScaleOut: s(75), Replicas: Count(6)}}},
+			"storm":      {{Reschedule: &Reschedule{Total: Unknown("still Ready: edge-a")}}},
+			"roll":       {{Availability: &Availability{MinReady: Count(1)}}, {Availability: &Availability{MinReady: Count(0)}}},
+			"roll-blind": {{Availability: &Availability{MinReady: Unknown("watching sink pods: the watch closed")}}},
 		},
 	}
 	withOp := func(o scenarios.Objective, op scenarios.Comparison) scenarios.Objective { o.Op = op; return o }
@@ -52,6 +54,8 @@ func TestJudge(t *testing.T) {
 		{obj("worst", R, scenarios.MetricTotal, "15s", "cut-off"), 16, 15, -1, "s", false, "worst of 3 occurrences of fault cut-off: occurrence 2"},
 		{obj("available", A, scenarios.MetricSuccessRatio, "99.9%", ""), 0.9995, 0.999, 0.0005, "ratio", true, ""},
 		{obj("outage", A, scenarios.MetricLongestOutage, "10s", ""), 11, 10, -1, "s", false, ""},
+		{obj("serving", A, scenarios.MetricMinReady, "1", "roll"), 0, 1, -1, "count", false, "worst of 2 occurrences of fault roll: occurrence 2"},
+		{obj("serving-blind", A, scenarios.MetricMinReady, "1", "roll-blind"), 0, 1, 0, "count", false, "not measured for fault roll-blind: watching sink pods"},
 		{obj("lost", D, scenarios.MetricLost, "0", ""), 3, 0, -3, "count", false, ""},
 		{obj("dups", D, scenarios.MetricDuplicates, "1k", ""), 40, 1000, 960, "count", true, ""},
 		{obj("latency", D, scenarios.MetricP99Latency, "1s", ""), 0.8, 1, 0.2, "s", true, ""},
@@ -99,7 +103,7 @@ func TestJudgeCoversEveryMetric(t *testing.T) {
 		scenarios.ObjectiveDelivery, scenarios.ObjectiveScaling, scenarios.ObjectiveRecovery}
 	full := Result{
 		Reschedule:   &Reschedule{NodeNotReady: Seconds(1), TaintsApplied: Seconds(1), PodsEvicted: Seconds(1), PodsScheduled: Seconds(1), Total: Seconds(1)},
-		Availability: &Availability{SuccessRatio: Ratio(1), LongestOutage: Seconds(1)},
+		Availability: &Availability{SuccessRatio: Ratio(1), LongestOutage: Seconds(1), MinReady: Count(1)},
 		Delivery:     &Delivery{Lost: Count(0), Duplicates: Count(0), P99Latency: Seconds(1)},
 		Scaling:      &Scaling{ScaleOut: Seconds(1), Replicas: Count(1)},
 		Recovery:     &Recovery{Total: Seconds(1), CatchUp: Seconds(1), DuplicatePods: Count(0), StaleEndpoints: Count(0)},
