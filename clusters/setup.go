@@ -76,6 +76,9 @@ func setup(ctx context.Context, c *Cluster, t *Topology, logf func(string, ...an
 	if err != nil {
 		return err
 	}
+	if err := guardServiceCIDR(ctx, c, cs); err != nil {
+		return err
+	}
 	if err := addons.InstallMetricsServer(ctx, kc, ""); err != nil {
 		return err
 	}
@@ -83,7 +86,7 @@ func setup(ctx context.Context, c *Cluster, t *Topology, logf func(string, ...an
 	if err := WaitReady(ctx, cs, ReadyTimeout); err != nil {
 		return err
 	}
-	return ensureMetricsAPI(ctx, c, cs, logf)
+	return waitMetricsAPI(ctx, cs, MetricsAPITimeout, logf)
 }
 
 // WaitReady waits until every node is Ready and every kube-system pod is
