@@ -65,3 +65,11 @@ func WorkloadKind(f scenarios.Fault) bool {
 	}
 	return false
 }
+
+// ErrNotInForce marks a fault's effect that was checked from outside and
+// found absent.
+var ErrNotInForce = errors.New("effect absent")
+
+// NotInForce is how an injection's error says its effect was checked and
+// found absent, as opposed to a check that could not be made.
+const NotInForce = "is not in force"

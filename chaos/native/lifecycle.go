@@ -40,10 +40,7 @@ func (b *Backend) lifecycle(ctx context.Context, f scenarios.Fault) (chaos.Recov
 		case scenarios.NodePause:
 			return n.Pause(ctx)
 		default: // NodeReboot
-			if err := n.Reboot(ctx); err != nil {
-				return err
-			}
-			return b.reapply(ctx, n)
+			return b.rebootChecked(ctx, f, n)
 		}
 	})
 	rec, err := in.finish(ctx, err, f.Kind == scenarios.NodeReboot)

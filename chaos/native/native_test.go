@@ -546,6 +546,8 @@ func TestContainerKill(t *testing.T) {
 	want := []string{
 		"a1 exec crictl ps -q --name ^app$ --label io.kubernetes.pod.name=gw-1 --label io.kubernetes.pod.namespace=work",
 		"a1 exec crictl stop -t 0 c1",
+		// Checked from outside: c1 is no longer listed as running.
+		"a1 exec crictl ps -q --name ^app$ --label io.kubernetes.pod.name=gw-1 --label io.kubernetes.pod.namespace=work",
 	}
 	if got := e.fb.Calls(); !slices.Equal(got, want) {
 		t.Fatalf("calls %q, want %q", got, want)
@@ -720,4 +722,53 @@ func TestCheckNetem(t *testing.T) {
 	if n != 1 {
 		t.Fatalf("%d probes", n)
 	}
+}
+
+// TestInstantFaultsWithoutEffectFail gives each instantaneous native fault
+// a host on which its action does nothing, and expects the injection to
+// fail as not in force instead of reporting success.
+func TestInstantFaultsWithoutEffectFail(t *testing.T) {
+	ctx := context.Background()
+	notInForce := func(t *testing.T, err error) {
+		t.Helper()
+		if err == nil || !strings.Contains(err.Error(), chaos.NotInForce) || !errors.Is(err, chaos.ErrNotInForce) {
+			t.Fatalf("err = %v, want one saying %q", err, chaos.NotInForce)
+		}
+	}
+	t.Run("container-kill", func(t *testing.T) {
+		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "work", Name: "gw-1"},
+			Spec: corev1.PodSpec{NodeName: "a1", Containers: []corev1.Container{{Name: "app"}}}}
+		e := newEnv(t, p)
+		n := e.fb.Node("a1")
+		n.AddContainer(fakecluster.Container{ID: "c1", Name: "app", Pod: "gw-1", Namespace: "work"})
+		n.ExecHook = func(args []string, _ []byte) ([]byte, error, bool) {
+			return nil, nil, len(args) > 1 && args[0] == "crictl" && args[1] == "stop" // stop does nothing
+		}
+		target := &scenarios.Target{Pods: &v1alpha1.ContainerSelector{PodSelector: v1alpha1.PodSelector{
+			Selector: v1alpha1.PodSelectorSpec{Pods: map[string][]string{"work": {"gw-1"}}}}}}
+		_, err := e.b.Inject(ctx, scenarios.Fault{Name: "ck", Kind: scenarios.ContainerKill, Target: target})
+		notInForce(t, err)
+	})
+	t.Run("pod-kill", func(t *testing.T) {
+		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "work", Name: "gw-1", UID: "u1"}, Spec: corev1.PodSpec{NodeName: "a1"}}
+		e := newEnv(t, p)
+		e.kube.PrependReactor("delete", "pods", func(k8stesting.Action) (bool, runtime.Object, error) {
+			return true, nil, nil // accepted, and nothing deleted
+		})
+		target := &scenarios.Target{Pods: &v1alpha1.ContainerSelector{PodSelector: v1alpha1.PodSelector{
+			Selector: v1alpha1.PodSelectorSpec{Pods: map[string][]string{"work": {"gw-1"}}}}}}
+		_, err := e.b.Inject(ctx, scenarios.Fault{Name: "kill", Kind: scenarios.PodKill, Target: target})
+		notInForce(t, err)
+	})
+	t.Run("node-reboot", func(t *testing.T) {
+		e := newEnv(t)
+		e.fb.Node("a1").ExecHook = func(args []string, _ []byte) ([]byte, error, bool) {
+			if len(args) == 3 && args[0] == "sh" && strings.Contains(args[2], "boot_id") {
+				return []byte("same-boot\n42\n"), nil, true // the node never restarts
+			}
+			return nil, nil, false
+		}
+		_, err := e.b.Inject(ctx, nodeFault(scenarios.NodeReboot, "a1"))
+		notInForce(t, err)
+	})
 }

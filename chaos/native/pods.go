@@ -35,6 +35,10 @@ func (b *Backend) podKill(ctx context.Context, f scenarios.Fault) (chaos.Recover
 	if f.Pod != nil {
 		grace = f.Pod.GracePeriod
 	}
+	uids, err := b.podUIDs(ctx, pods)
+	if err != nil {
+		return nil, err
+	}
 	in, err := b.begin(f, "", podStrings(pods), nil)
 	if err != nil {
 		return nil, err
@@ -45,6 +49,9 @@ func (b *Backend) podKill(ctx context.Context, f scenarios.Fault) (chaos.Recover
 		if err != nil && !apierrors.IsNotFound(err) {
 			errs = append(errs, fmt.Errorf("deleting pod %s: %w", p, err))
 		}
+	}
+	if len(errs) == 0 {
+		errs = append(errs, b.checkPodsKilled(ctx, f, uids))
 	}
 	return in.finish(ctx, errors.Join(errs...), true)
 }
@@ -73,14 +80,14 @@ func (b *Backend) containerKill(ctx context.Context, f scenarios.Fault) (chaos.R
 	}
 	var errs []error
 	for _, p := range pods {
-		if err := b.killContainers(ctx, p, f.Target.Pods.ContainerNames); err != nil {
+		if err := b.killContainers(ctx, f, p, f.Target.Pods.ContainerNames); err != nil {
 			errs = append(errs, fmt.Errorf("pod %s: %w", p, err))
 		}
 	}
 	return in.finish(ctx, errors.Join(errs...), true)
 }
 
-func (b *Backend) killContainers(ctx context.Context, p types.NamespacedName, names []string) error {
+func (b *Backend) killContainers(ctx context.Context, f scenarios.Fault, p types.NamespacedName, names []string) error {
 	pod, err := b.Kube.CoreV1().Pods(p.Namespace).Get(ctx, p.Name, metav1.GetOptions{})
 	if err != nil {
 		return fmt.Errorf("getting pod: %w", err)
@@ -110,6 +117,9 @@ func (b *Backend) killContainers(ctx context.Context, p types.NamespacedName, na
 		}
 		if _, err := node.Exec(ctx, append([]string{"crictl", "stop", "-t", "0"}, ids...)...); err != nil {
 			return fmt.Errorf("stopping container %s: %w", name, err)
+		}
+		if err := checkContainersStopped(ctx, f, node, p, name, ids); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/edgeproof/edgeproof/chaos"
 	"github.com/edgeproof/edgeproof/chaos/iptables"
 	"github.com/edgeproof/edgeproof/chaos/journal"
 	"github.com/edgeproof/edgeproof/chaos/tc"
@@ -51,11 +52,11 @@ func InForce(ctx context.Context, nodes Nodes, objects ObjectCheck, e journal.En
 }
 
 // ErrNotInForce marks an effect that was checked and found absent.
-var ErrNotInForce = errors.New("effect absent")
+var ErrNotInForce = chaos.ErrNotInForce
 
 // NotInForce is how InForce's error says an effect was checked and found
 // absent, as opposed to a check that could not be made.
-const NotInForce = "is not in force"
+const NotInForce = chaos.NotInForce
 
 func action(ctx context.Context, nodes Nodes, objects ObjectCheck, a journal.Action) (string, error) {
 	if a.Op == journal.OpDeleteCR {

@@ -24,6 +24,7 @@ type Node struct {
 	child      string     // qdisc under the root, if any
 	units      map[string]bool
 	linkDown   bool
+	boots      int // how many times the node started
 	containers []Container
 	// ExecHook, when set, runs before the emulation; returning handled
 	// true skips it.
@@ -49,6 +50,7 @@ func newNode(b *Backend, name string) *Node {
 // boot resets what a container restart resets: netfilter, qdiscs and
 // services come up fresh.
 func (n *Node) boot() {
+	n.boots++
 	n.state = "running"
 	n.rules = [][]string{split(baseRule)}
 	n.root, n.child = "noqueue", ""
@@ -242,6 +244,9 @@ func (n *Node) shell(args []string) ([]byte, error) {
 	}
 	script := args[2]
 	switch {
+	case strings.Contains(script, "boot_id"):
+		// A container keeps the host's boot id; its PID 1 starts anew.
+		return fmt.Appendf(nil, "fake-boot-id\n%d\n", n.boots), nil
 	case strings.Contains(script, "epnetem0"):
 		if n.b.NoNetem {
 			return []byte("absent: Error: Specified qdisc kind is unknown.\n"), nil
