@@ -29,7 +29,7 @@ CERTIFY_DIR ?= $(ARTIFACTS)/certify
 CERTIFY_KEY ?=
 CERTIFY_TIMEOUT ?= 170m
 
-.PHONY: all bench e2e-chaos browser build prepare node-image qemu-disk e2e-qemu-boot e2e-qemu e2e-qemu-chaos cluster cluster-delete unit vet e2e e2e-smoke e2e-smoke-mutants e2e-mutants e2e-nightly e2e-cleanup certify test clean
+.PHONY: all help bench e2e-chaos browser build prepare node-image qemu-disk e2e-qemu-boot e2e-qemu e2e-qemu-chaos cluster cluster-delete unit vet e2e e2e-smoke e2e-smoke-mutants e2e-mutants e2e-nightly e2e-cleanup certify test clean
 
 all: build
 
@@ -150,3 +150,15 @@ test: prepare browser vet unit e2e-smoke-mutants e2e-chaos e2e-cleanup
 ## clean: remove local outputs (the cache in ~/.cache/edgeproof stays)
 clean:
 	rm -rf $(BIN) $(ARTIFACTS)
+
+## help: list the targets with what each does (from the ## lines of this Makefile)
+help:
+	@echo 'Usage: make [TARGET] [VARIABLE=value]...  (default target: all, which is build; see docs/reference.md)'
+	@awk '/^## [A-Za-z0-9_.-]+:/ { \
+	    name = $$2; sub(/:$$/, "", name); text = $$0; sub(/^## [^:]*: */, "", text); \
+	    line = sprintf("  %-18s", name); n = split(text, words, " "); \
+	    for (i = 1; i <= n; i++) { \
+	      if (length(line) + 1 + length(words[i]) > 100 && length(line) > 21) { print line; line = sprintf("  %-18s", "") } \
+	      line = line " " words[i] \
+	    } \
+	    print line }' $(MAKEFILE_LIST)
