@@ -54,13 +54,16 @@ func BuildReport(r types.Report, env reports.Environment, artifacts string) *rep
 	}
 	// Ginkgo gives no reason for a spec it did not run: it was filtered
 	// out, or the suite was interrupted or timed out before reaching it.
-	notRun := "not selected by the run's label filter or focus"
-	if len(r.SpecialSuiteFailureReasons) > 0 {
-		notRun = "not run: filtered out, or the suite ended before it (" + strings.Join(r.SpecialSuiteFailureReasons, "; ") + ")"
-	}
+	// Filtered out is not part of the run and not counted; cut short is a
+	// skip with the suite's reason.
+	ended := len(r.SpecialSuiteFailureReasons) > 0
+	notRun := "not run: filtered out, or the suite ended before it (" + strings.Join(r.SpecialSuiteFailureReasons, "; ") + ")"
 	for _, s := range r.SpecReports {
 		if s.LeafNodeType != types.NodeTypeIt {
 			continue
+		}
+		if s.State.Is(types.SpecStateSkipped) && s.Failure.Message == "" && !ended {
+			continue // not selected by the label filter or focus
 		}
 		sc := reports.Scenario{Name: s.FullText(), Labels: s.Labels(), Started: s.StartTime, Duration: reports.Duration(s.RunTime)}
 		switch {

@@ -32,8 +32,8 @@ func TestBuildReportAndPrintVerdicts(t *testing.T) {
 	if err := rep.Validate(); err != nil {
 		t.Fatalf("report does not validate: %v", err)
 	}
-	if len(rep.Scenarios) != 3 {
-		t.Fatalf("scenarios = %d, want 3 (suite nodes left out)", len(rep.Scenarios))
+	if len(rep.Scenarios) != 2 {
+		t.Fatalf("scenarios = %d, want 2 (suite nodes and specs the filter left out are not part of the run)", len(rep.Scenarios))
 	}
 	if s := rep.Scenarios[0]; s.State != reports.StatePassed || len(s.Verdicts) != 1 || s.Verdicts[0] != verdict {
 		t.Errorf("passed spec = %+v", s)
@@ -41,15 +41,18 @@ func TestBuildReportAndPrintVerdicts(t *testing.T) {
 	if s := rep.Scenarios[1]; s.State != reports.StateFailed || s.Failure != "boom" || len(s.Artifacts) != 1 || s.Artifacts[0].Path != "breaks" {
 		t.Errorf("failed spec = %+v", s)
 	}
-	if s := rep.Scenarios[2]; s.State != reports.StateSkipped || s.SkipReason == "" {
-		t.Errorf("skipped spec = %+v", s)
+	// A spec that skipped itself says why, and counts.
+	self := gr
+	self.SpecReports = append(types.SpecReports{{LeafNodeType: types.NodeTypeIt, LeafNodeText: "no arm64 node",
+		State: types.SpecStateSkipped, Failure: types.Failure{Message: "needs an arm64 node"}}}, gr.SpecReports...)
+	if s := BuildReport(self, reports.Environment{}, "/art").Scenarios[0]; s.State != reports.StateSkipped || s.SkipReason != "needs an arm64 node" {
+		t.Errorf("self-skipped spec = %+v", s)
 	}
-	if got := rep.Scenarios[2].SkipReason; !strings.Contains(got, "not selected") {
-		t.Errorf("skip reason of a filtered spec = %q", got)
-	}
+	// A suite cut short reports what it did not reach, with its reason.
 	gr.SpecialSuiteFailureReasons = []string{"Suite Timeout Elapsed"}
-	if got := BuildReport(gr, reports.Environment{}, "/art").Scenarios[2].SkipReason; !strings.Contains(got, "suite ended before it (Suite Timeout Elapsed)") {
-		t.Errorf("skip reason after a suite timeout = %q", got)
+	cut := BuildReport(gr, reports.Environment{}, "/art")
+	if len(cut.Scenarios) != 3 || !strings.Contains(cut.Scenarios[2].SkipReason, "suite ended before it (Suite Timeout Elapsed)") {
+		t.Errorf("after a suite timeout: %+v", cut.Scenarios)
 	}
 	var buf bytes.Buffer
 	PrintVerdicts(&buf, rep, "/art")
