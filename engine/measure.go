@@ -165,7 +165,7 @@ func delivery(ctx context.Context, w *workload.Workload, mon *monitor, base *acc
 	totals := slo.SinkTotals{
 		Received: tot.Received, Expected: tot.Expected, Lost: tot.Lost, Missing: tot.Missing,
 		Duplicates: tot.Duplicates, Reordered: tot.Reordered, Malformed: tot.Malformed,
-		P50: quantile(lat, 0.50), P99: quantile(lat, 0.99), Measured: measured(lat),
+		P50: quantile(lat, 0.50), P99: quantile(lat, 0.99), Max: quantile(lat, 1), Measured: measured(lat),
 	}
 	next := map[string]uint64{} // device/boot -> next seq at the sink
 	for _, d := range tr.Snapshot().Devices {

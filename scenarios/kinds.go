@@ -152,6 +152,7 @@ var metrics = map[Metric]metricInfo{
 	MetricLost:           {[]ObjectiveKind{ObjectiveDelivery}, ValueCount, AtMost},
 	MetricDuplicates:     {[]ObjectiveKind{ObjectiveDelivery}, ValueCount, AtMost},
 	MetricP99Latency:     {[]ObjectiveKind{ObjectiveDelivery}, ValueDuration, AtMost},
+	MetricMaxLatency:     {[]ObjectiveKind{ObjectiveDelivery}, ValueDuration, ""},
 	MetricCatchUp:        {[]ObjectiveKind{ObjectiveRecovery}, ValueDuration, AtMost},
 	MetricDuplicatePods:  {[]ObjectiveKind{ObjectiveRecovery}, ValueCount, AtMost},
 	MetricStaleEndpoints: {[]ObjectiveKind{ObjectiveRecovery}, ValueCount, AtMost},
@@ -163,7 +164,7 @@ var metrics = map[Metric]metricInfo{
 var metricOrder = []Metric{
 	MetricTotal, MetricNodeNotReady, MetricPodsEvicted, MetricPodsScheduled,
 	MetricSuccessRatio, MetricLongestOutage, MetricMinReady, MetricLost, MetricDuplicates,
-	MetricP99Latency, MetricCatchUp, MetricDuplicatePods, MetricStaleEndpoints,
+	MetricP99Latency, MetricMaxLatency, MetricCatchUp, MetricDuplicatePods, MetricStaleEndpoints,
 	MetricScaleOut, MetricReplicas,
 }
 

@@ -74,7 +74,7 @@ var invalidCases = []struct {
 		"testdata/invalid/objectives.yaml:38:5: spec.objectives[4].op: required: metric replicas can be bounded either way; give <= or >=",
 		"testdata/invalid/objectives.yaml:39:11: spec.objectives[4].kind: scaling objectives need spec.workload.sink.hpa",
 		`testdata/invalid/objectives.yaml:45:12: spec.objectives[5].fault: no fault named "power-cut" in spec.faults`,
-		`testdata/invalid/objectives.yaml:49:13: spec.objectives[6].metric: unsupported value "podsReady": must be one of total, nodeNotReady, podsEvicted, podsScheduled, successRatio, longestOutage, minReady, lost, duplicates, p99Latency, catchUp, duplicatePods, staleEndpoints, scaleOut, replicas (did you mean "minReady"?)`,
+		`testdata/invalid/objectives.yaml:49:13: spec.objectives[6].metric: unsupported value "podsReady": must be one of total, nodeNotReady, podsEvicted, podsScheduled, successRatio, longestOutage, minReady, lost, duplicates, p99Latency, maxLatency, catchUp, duplicatePods, staleEndpoints, scaleOut, replicas (did you mean "minReady"?)`,
 		`testdata/invalid/objectives.yaml:50:12: spec.objectives[6].fault: fault "kill" is a pod-kill; reschedule objectives need a fault that makes a node unready`,
 		"testdata/invalid/objectives.yaml:53:11: spec.objectives[7].kind: metric minReady needs a rolling-update fault (it is measured while a fixture rolls), and the scenario has none",
 		`testdata/invalid/objectives.yaml:59:12: spec.objectives[8].fault: fault "kill" is a pod-kill; metric minReady needs a rolling-update fault (it is measured while a fixture rolls)`,

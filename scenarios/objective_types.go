@@ -66,6 +66,11 @@ const (
 	// MetricP99Latency is the 99th percentile of device-to-sink latency.
 	// Duration, <=.
 	MetricP99Latency Metric = "p99Latency"
+	// MetricMaxLatency is the slowest device-to-sink latency, to within
+	// the sink histogram's bucket width. With >= it shows that a fault
+	// bit: a cut that held messages back. Duration; the comparison must be
+	// given with op.
+	MetricMaxLatency Metric = "maxLatency"
 	// MetricCatchUp is the time from the fault's end until the backlog
 	// buffered during it has reached the sink. Duration, <=.
 	MetricCatchUp Metric = "catchUp"

@@ -28,6 +28,8 @@ type SinkTotals struct {
 	P50 time.Duration
 	// P99 is the 99th percentile of that latency.
 	P99 time.Duration
+	// Max is the slowest of those first deliveries.
+	Max time.Duration
 	// Measured counts the first deliveries P50 and P99 are computed over
 	// (those after the steady-state baseline); with none they are Unknown.
 	Measured uint64
@@ -64,6 +66,8 @@ type Delivery struct {
 	P50Latency Value
 	// P99Latency is the 99th percentile of that latency, in seconds.
 	P99Latency Value
+	// MaxLatency is the slowest first delivery, in seconds.
+	MaxLatency Value
 }
 
 // MeasureDelivery computes delivery from the sink's final totals and the
@@ -86,6 +90,7 @@ func MeasureDelivery(t SinkTotals, tails []DeviceTail) Delivery {
 		Duplicates: Count(t.Duplicates),
 		P50Latency: Seconds(t.P50),
 		P99Latency: Seconds(t.P99),
+		MaxLatency: Seconds(t.Max),
 	}
 	if len(unread) > 0 {
 		d.Lost = Unknown("at least %d lost; the acknowledged tail of %d device boots is not established (%s)",
@@ -94,11 +99,11 @@ func MeasureDelivery(t SinkTotals, tails []DeviceTail) Delivery {
 	switch {
 	case t.Received == 0:
 		d.P50Latency = Unknown("the sink received no message, so it measured no latency")
-		d.P99Latency = d.P50Latency
+		d.P99Latency, d.MaxLatency = d.P50Latency, d.P50Latency
 	case t.Measured == 0:
 		// A pipeline that stalled once steady would otherwise read 0 s.
 		d.P50Latency = Unknown("the sink received no message after steady state, so it measured no latency")
-		d.P99Latency = d.P50Latency
+		d.P99Latency, d.MaxLatency = d.P50Latency, d.P50Latency
 	}
 	return d
 }

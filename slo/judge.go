@@ -149,6 +149,8 @@ func pick(o scenarios.Objective, r Result) Value {
 			return r.Delivery.Duplicates
 		case scenarios.MetricP99Latency:
 			return r.Delivery.P99Latency
+		case scenarios.MetricMaxLatency:
+			return r.Delivery.MaxLatency
 		}
 	case scenarios.ObjectiveScaling:
 		if r.Scaling == nil {

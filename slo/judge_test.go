@@ -20,7 +20,7 @@ func TestJudge(t *testing.T) {
 	}
 	run := Result{
 		Availability: &Availability{SuccessRatio: Ratio(0.9995), LongestOutage: s(11)},
-		Delivery:     &Delivery{Lost: Count(3), Duplicates: Count(40), P99Latency: s(0.8)},
+		Delivery:     &Delivery{Lost: Count(3), Duplicates: Count(40), P99Latency: s(0.8), MaxLatency: s(0.9)},
 		Scaling:      &Scaling{ScaleOut: s(60), Replicas: Count(6)},
 	}
 	m := Measurements{
@@ -59,6 +59,8 @@ func TestJudge(t *testing.T) {
 		{obj("lost", D, scenarios.MetricLost, "0", ""), 3, 0, -3, "count", false, ""},
 		{obj("dups", D, scenarios.MetricDuplicates, "1k", ""), 40, 1000, 960, "count", true, ""},
 		{obj("latency", D, scenarios.MetricP99Latency, "1s", ""), 0.8, 1, 0.2, "s", true, ""},
+		// A cut that should have held messages back for a minute, and did not.
+		{withOp(obj("held-back", D, scenarios.MetricMaxLatency, "40s", ""), scenarios.AtLeast), 0.9, 40, -39.1, "s", false, ""},
 		{obj("scale-out", S, scenarios.MetricScaleOut, "90s", "load-x4"), 75, 90, 15, "s", true, ""},
 		{withOp(obj("replicas", S, scenarios.MetricReplicas, "4", ""), scenarios.AtLeast), 6, 4, 2, "count", true, ""},
 		{withOp(obj("few-replicas", S, scenarios.MetricReplicas, "4", ""), scenarios.AtMost), 6, 4, -2, "count", false, ""},
@@ -104,7 +106,7 @@ func TestJudgeCoversEveryMetric(t *testing.T) {
 	full := Result{
 		Reschedule:   &Reschedule{NodeNotReady: Seconds(1), TaintsApplied: Seconds(1), PodsEvicted: Seconds(1), PodsScheduled: Seconds(1), Total: Seconds(1)},
 		Availability: &Availability{SuccessRatio: Ratio(1), LongestOutage: Seconds(1), MinReady: Count(1)},
-		Delivery:     &Delivery{Lost: Count(0), Duplicates: Count(0), P99Latency: Seconds(1)},
+		Delivery:     &Delivery{Lost: Count(0), Duplicates: Count(0), P99Latency: Seconds(1), MaxLatency: Seconds(time.Second)},
 		Scaling:      &Scaling{ScaleOut: Seconds(1), Replicas: Count(1)},
 		Recovery:     &Recovery{Total: Seconds(1), CatchUp: Seconds(1), DuplicatePods: Count(0), StaleEndpoints: Count(0)},
 	}

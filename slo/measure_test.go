@@ -108,7 +108,7 @@ func TestLongestOutagePerDevice(t *testing.T) {
 }
 
 func TestMeasureDelivery(t *testing.T) {
-	d := MeasureDelivery(SinkTotals{Received: 1000, Measured: 900, Lost: 2, Missing: 1, Duplicates: 7, P50: 20 * time.Millisecond, P99: 300 * time.Millisecond},
+	d := MeasureDelivery(SinkTotals{Received: 1000, Measured: 900, Lost: 2, Missing: 1, Duplicates: 7, P50: 20 * time.Millisecond, P99: 300 * time.Millisecond, Max: 61 * time.Second},
 		[]DeviceTail{
 			{Device: "d1", Boot: "a", Acked: 500, NextSeq: 500}, // complete
 			{Device: "d2", Boot: "b", Acked: 498, NextSeq: 495}, // 3 acked after the last received
@@ -123,6 +123,7 @@ func TestMeasureDelivery(t *testing.T) {
 	}
 	wantSeconds(t, "p99", d.P99Latency, 0.3)
 	wantSeconds(t, "p50", d.P50Latency, 0.02)
+	wantSeconds(t, "max", d.MaxLatency, 61)
 	none := MeasureDelivery(SinkTotals{}, []DeviceTail{{Acked: 4}})
 	wantUnknown(t, "p99 of nothing", none.P99Latency, "received no message")
 	if none.Lost.V != 4 {
@@ -132,6 +133,7 @@ func TestMeasureDelivery(t *testing.T) {
 	// start-up only, so no latency was measured, which is not 0 s.
 	stalled := MeasureDelivery(SinkTotals{Received: 90}, nil)
 	wantUnknown(t, "p99 after a stall", stalled.P99Latency, "after steady state")
+	wantUnknown(t, "max after a stall", stalled.MaxLatency, "after steady state")
 	// One boot whose acknowledged tail could not be read: lost is Unknown
 	// however small the known part is, and says how many boots.
 	unread := MeasureDelivery(SinkTotals{Received: 10, Measured: 10}, []DeviceTail{
