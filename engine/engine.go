@@ -9,12 +9,9 @@ package engine
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
-	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -22,20 +19,14 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/edgeproof/edgeproof/chaos"
-	"github.com/edgeproof/edgeproof/chaos/leak"
 	"github.com/edgeproof/edgeproof/chaos/route"
 	"github.com/edgeproof/edgeproof/clusters"
-	"github.com/edgeproof/edgeproof/fixtures/accounting"
 	"github.com/edgeproof/edgeproof/fixtures/images"
-	"github.com/edgeproof/edgeproof/fixtures/mutants"
 	"github.com/edgeproof/edgeproof/fixtures/workload"
 	"github.com/edgeproof/edgeproof/reports"
 	"github.com/edgeproof/edgeproof/scenarios"
-	"github.com/edgeproof/edgeproof/slo"
 )
 
 // Options configure Run.
@@ -114,265 +105,6 @@ type Result struct {
 
 // Passed reports whether the run completed and met every objective.
 func (r *Result) Passed() bool { return r.Scenario.State == reports.StatePassed }
-
-// Run runs sc (loaded from file, for the report's hash) on o.Cluster. A
-// scenario the cluster or host cannot run is returned with state skipped
-// and the reason; the error is for runs that could not complete. Whatever
-// happens, faults that were injected are healed and the workload is torn
-// down (unless o.Keep) before Run returns.
-func Run(ctx context.Context, sc *scenarios.Scenario, file string, o Options) (res *Result, err error) {
-	if sc, err = withProfile(sc, o.Profile); err != nil {
-		return nil, err
-	}
-	var mut *mutants.Mutant
-	if o.Mutant != "" {
-		m, err := CheckMutant(o.Mutant, sc)
-		if err != nil {
-			return nil, err
-		}
-		mut, sc = &m, mutateScenario(sc, m)
-	}
-	o.defaults(sc)
-	start := time.Now()
-	res = &Result{Scenario: reports.Scenario{Name: sc.Metadata.Name, File: file, Started: start}}
-	for k, v := range sc.Metadata.Labels {
-		res.Scenario.Labels = append(res.Scenario.Labels, k+"="+v)
-	}
-	if file != "" {
-		if data, rerr := os.ReadFile(file); rerr == nil {
-			sum := sha256.Sum256(data)
-			res.Scenario.FileSHA256 = hex.EncodeToString(sum[:])
-		}
-	}
-	say := func(format string, args ...any) {
-		fmt.Fprintf(o.Out, "[%6.1fs] %s: %s\n", time.Since(start).Seconds(), sc.Metadata.Name, fmt.Sprintf(format, args...))
-	}
-	// cleanupErr holds what went wrong tearing down: a caught mutant's run
-	// failure is its expected outcome, a failed teardown never is.
-	var cleanupErr error
-	defer func() {
-		res.Scenario.Duration = reports.Duration(time.Since(start))
-		if err != nil && res.Scenario.State == "" {
-			res.Scenario.State, res.Scenario.Failure = reports.StateFailed, err.Error()
-		}
-		if mut != nil && res.Scenario.State != "" {
-			if res.Leaks == nil {
-				// A mutant run that failed early skipped the leak check.
-				leaks, lerr := leak.Check(context.WithoutCancel(ctx), o.Cluster)
-				res.Leaks, cleanupErr = leaks, errors.Join(cleanupErr, lerr)
-			}
-			judgeMutant(res, *mut, say)
-			if res.Scenario.Mutant.Caught {
-				err = cleanupErr
-			}
-		}
-	}()
-
-	cs, err := o.Cluster.Client()
-	if err != nil {
-		return res, err
-	}
-	nodes, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return res, fmt.Errorf("listing nodes: %w", err)
-	}
-	if reason := unmet(sc.Requirements(), nodes.Items); reason != "" {
-		return skip(res, say, o.Profile, reason), nil
-	}
-
-	ns := fmt.Sprintf("ep-%s-%04x", trim(sc.Metadata.Name, 40), rand.Uint32()&0xffff)
-	router, err := route.Open(ctx, o.Cluster, route.Options{Mode: o.Backend, Namespace: ns,
-		Rand: rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15))})
-	if err != nil {
-		return res, fmt.Errorf("chaos backends: %w", err)
-	}
-	defer router.Close()
-	if mut != nil && mut.Name == mutants.InjectorNoop {
-		router.Wrap = func(b chaos.Backend) chaos.Backend { return noopBackend{Backend: b, j: router.Journal} }
-	}
-
-	img, err := buildImages(ctx, o, sc.Requirements().Toxiproxy, mut != nil && mut.Where == mutants.InImage, say)
-	if err != nil {
-		return res, err
-	}
-	spec, err := workload.FromScenario(sc, ns, img, workload.ZonesOf(nodes.Items))
-	if mut != nil {
-		mutateSpec(&spec, *mut)
-		err = spec.Validate()
-		say("MUTANT %s: %s", mut.Name, mut.Defect)
-	}
-	if err != nil {
-		return res, err
-	}
-	say("deploying %d devices at %g msg/s over %d edge zones into namespace %s", spec.DevicesPerPod()*spec.SimPods(), spec.Rate, len(spec.Zones), ns)
-	kc, err := o.Cluster.Klient()
-	if err != nil {
-		return res, err
-	}
-	w, err := workload.Deploy(ctx, kc, spec, o.DeployTimeout, func(s string) { say("%s", s) })
-	if err != nil {
-		return res, err
-	}
-	if !o.Keep {
-		defer func() {
-			tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 4*time.Minute)
-			defer cancel()
-			if o.OnFailure != nil && (err != nil || res.Scenario.State == reports.StateFailed) {
-				o.OnFailure(tctx, ns)
-			}
-			if terr := w.Teardown(tctx, o.Cluster.RemoveDir); terr != nil {
-				err = errors.Join(err, terr)
-				cleanupErr = errors.Join(cleanupErr, terr)
-			}
-			say("workload torn down")
-		}()
-	}
-	drv := &driver{w: w, cs: cs}
-
-	// Preflight after deploying: pod targets only resolve against pods. A
-	// missing capability skips; a check that could not be made fails.
-	for _, f := range sc.Spec.Faults {
-		ok, reason, err := preflight(ctx, router, drv, f)
-		if err != nil {
-			return res, fmt.Errorf("preflight of fault %s (%s): %w", f.Name, f.Kind, err)
-		}
-		if !ok {
-			return skip(res, say, o.Profile, fmt.Sprintf("fault %s (%s): %s", f.Name, f.Kind, reason)), nil
-		}
-	}
-
-	// A panic in the monitor aborts the run: the timeline heals what it
-	// injected and the run fails with the stack.
-	rctx, abort := context.WithCancelCause(ctx)
-	defer abort(nil)
-	mctx, stopMonitor := context.WithCancel(rctx)
-	defer stopMonitor()
-	mon := newMonitor(w, o.Poll)
-	go func() {
-		defer func() {
-			if v := recover(); v != nil {
-				pe, ok := v.(*panicError)
-				if !ok {
-					pe = newPanicError("the monitor", v)
-				}
-				abort(pe)
-			}
-		}()
-		mon.run(mctx)
-	}()
-	probe := slo.NewRescheduleProbe(cs, ns, labels.SelectorFromSet(labels.Set{workload.LabelName: workload.DeviceSim}))
-	if err := probe.Start(mctx); err != nil {
-		return res, fmt.Errorf("reschedule probe: %w", err)
-	}
-
-	say("waiting for steady state (every node and fixture Ready, every device and gateway uplink connected, the sink receiving)")
-	if err := waitSteady(rctx, mon, o.SteadyTimeout); err != nil {
-		return res, aborted(rctx, err)
-	}
-	// Start-up waits (devices connecting) are not the scenario's outages.
-	if err := w.ResetGaps(ctx); err != nil {
-		say("resetting devicesim wait records: %v (longestOutage then includes start-up)", err)
-	}
-	t0 := time.Now()
-	var base *accounting.Histogram
-	if spec.Sink {
-		if tr, err := mergedSink(ctx, w); err == nil {
-			base = tr.Latency()
-		} else {
-			say("latency baseline: %v (latency then includes start-up)", err)
-		}
-	}
-	say("steady; playing %d fault(s) over %s", len(sc.Spec.Faults), sc.Spec.Duration.Std())
-
-	res.Scenario.Started = t0
-	resolver := &chaos.Resolver{Kube: cs, Namespace: ns, Rand: rand.New(rand.NewPCG(o.Seed, 1))}
-	checks := &healChecks{w: w, say: say}
-	var inject injectFunc
-	p := &player{t0: t0, log: say, inject: func(ctx context.Context, f scenarios.Fault) (injected, error) {
-		i := checks.occurrence(f.Name)
-		in, err := inject(ctx, f)
-		if err == nil && needsConsistency(sc.Spec.Objectives) {
-			in.heal = checkAfter(in.heal, func() { checks.after(rctx, f.Name, i) })
-		}
-		return in, err
-	}}
-	inject = func(ctx context.Context, f scenarios.Fault) (injected, error) {
-		if chaos.WorkloadKind(f) {
-			return injectWorkload(ctx, f, drv, mon, resolver)
-		}
-		rf, err := resolver.Resolve(ctx, f)
-		if err != nil {
-			return injected{}, err
-		}
-		targets := targetNames(rf)
-		if rf.Target != nil && len(rf.Target.Nodes) > 0 {
-			if perr := probe.FaultStarted(f.Name, time.Now(), rf.Target.Nodes); perr != nil {
-				say("reschedule probe: %v", perr)
-			}
-		}
-		in, err := router.InjectAndProve(ctx, rf)
-		if err == nil {
-			say("fault %s in force: %s", f.Name, strings.Join(in.Evidence, "; "))
-		}
-		return injected{targets: targets, backend: in.Backend, evidence: in.Evidence, heal: in.Heal}, err
-	}
-	playErr := p.play(rctx, schedule(sc.Spec.Faults))
-	res.Played = p.Played()
-	res.Scenario.FaultEvents = faultEvents(res.Played)
-	if playErr != nil {
-		return res, aborted(rctx, playErr)
-	}
-	if !sleepUntil(rctx, t0.Add(sc.Spec.Duration.Std())) {
-		return res, aborted(rctx, fmt.Errorf("run interrupted: %w", context.Cause(rctx)))
-	}
-
-	say("run over; stopping the devices and draining what they hold")
-	drainErr := drain(ctx, w, mon, o.DrainTimeout, say)
-	if drainErr != nil {
-		say("drain: %v", drainErr)
-	}
-	if mut != nil {
-		sayDiscarded(ctx, w, say)
-	}
-	stopMonitor()
-	if perr := aborted(rctx, nil); perr != nil {
-		return res, perr // the monitor panicked while the devices drained
-	}
-	m, err := measure(ctx, sc, w, mon, probe, res.Played, t0, base, checks, o.Cluster.ReadFiles, say)
-	if err != nil {
-		return res, err
-	}
-	res.Scenario.Verdicts = slo.Judge(sc.Spec.Objectives, m)
-	res.Scenario.Series = append(mon.series(), probe.Series())
-
-	leaks, lerr := leak.Check(context.WithoutCancel(ctx), o.Cluster)
-	res.Leaks = leaks
-	if lerr != nil {
-		return res, fmt.Errorf("leak check: %w", lerr)
-	}
-	res.Scenario.State = reports.StatePassed
-	var failed []string
-	for _, v := range res.Scenario.Verdicts {
-		if !v.Pass {
-			failed = append(failed, v.Objective)
-		}
-	}
-	if len(leaks) > 0 {
-		failed = append(failed, "leak check: "+strings.Join(leaks, "; "))
-	}
-	if drainErr != nil {
-		failed = append(failed, "drain: "+drainErr.Error())
-	}
-	if len(failed) > 0 {
-		res.Scenario.State = reports.StateFailed
-		res.Scenario.Failure = "objectives not met: " + strings.Join(failed, ", ")
-	}
-	for _, v := range res.Scenario.Verdicts {
-		say("%s", v.Line())
-	}
-	say("%s", strings.ToUpper(string(res.Scenario.State)))
-	return res, nil
-}
 
 // aborted puts a panic that aborted the run before err, which is then only
 // its consequence.
