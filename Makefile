@@ -29,7 +29,7 @@ CERTIFY_DIR ?= $(ARTIFACTS)/certify
 CERTIFY_KEY ?=
 CERTIFY_TIMEOUT ?= 170m
 
-.PHONY: all help bench e2e-chaos browser build prepare node-image qemu-disk e2e-qemu-boot e2e-qemu e2e-qemu-chaos cluster cluster-delete unit vet e2e e2e-smoke e2e-smoke-mutants e2e-mutants e2e-nightly e2e-cleanup certify test clean
+.PHONY: all help bench perf chaos-tests e2e-test e2e-smoke-mutants-only e2e-chaos browser build prepare node-image qemu-disk e2e-qemu-boot e2e-qemu e2e-qemu-chaos cluster cluster-delete unit vet e2e e2e-smoke e2e-smoke-mutants e2e-mutants e2e-nightly e2e-cleanup certify test clean
 
 all: build
 
@@ -91,9 +91,8 @@ e2e: node-image
 e2e-smoke: node-image
 	$(E2E_SUITE) -ginkgo.timeout=$(E2E_TIMEOUT) -ginkgo.label-filter='smoke'
 
-## e2e-smoke-mutants: the smoke specs and the two fastest mutants of the mutation suite, on one cluster (what make test runs)
-e2e-smoke-mutants: node-image
-	$(E2E_SUITE) -ginkgo.timeout=$(E2E_TIMEOUT) -ginkgo.label-filter='smoke || mutants-fast'
+## e2e-smoke-mutants: the smoke specs and the two fastest mutants of the mutation suite, on their own cluster
+e2e-smoke-mutants: node-image e2e-smoke-mutants-only
 
 ## e2e-mutants: the mutation suite: every planted defect (fixtures/mutants) against the scenario that must catch it, beside that scenario unmutated; passes only if every defect is caught and every baseline passes
 e2e-mutants: node-image
@@ -133,10 +132,23 @@ e2e-cleanup: node-image
 
 ## e2e-chaos: on a throwaway cluster (packages one at a time: they share its nodes): inject and heal every native fault (checked from outside), Chaos Mesh CRs against the real CRDs, Ctrl-C of `edgeproof run` during a fault, the IoT workload delivering
 e2e-chaos: node-image
-	@set -e; name=edgeproof-chaos; \
-	  $(EDGEPROOF) cluster create --name $$name >/dev/null; \
-	  trap '$(EDGEPROOF) cluster delete '$$name EXIT; \
-	  EDGEPROOF_CLUSTER=$$name $(GO) test -p 1 -v -count=1 -tags e2e ./chaos/... ./engine/... ./fixtures/workload/... -timeout 40m
+	EDGEPROOF=$(EDGEPROOF) scripts/with-cluster.sh edgeproof-chaos -- $(MAKE) --no-print-directory chaos-tests
+
+# chaos-tests: the tests of e2e-chaos on the cluster $EDGEPROOF_CLUSTER names.
+chaos-tests:
+	@test -n "$$EDGEPROOF_CLUSTER" || { echo "chaos-tests needs EDGEPROOF_CLUSTER (use make e2e-chaos)"; exit 2; }
+	$(GO) test -p 1 -v -count=1 -tags e2e ./chaos/... ./engine/... ./fixtures/workload/... -timeout 40m
+
+## e2e-test: the cluster part of make test on one shared cluster: the smoke specs and the two fastest mutants, then the chaos tests
+e2e-test: node-image
+	EDGEPROOF=$(EDGEPROOF) scripts/with-cluster.sh edgeproof-test -- $(MAKE) --no-print-directory e2e-smoke-mutants-only chaos-tests
+
+e2e-smoke-mutants-only:
+	$(E2E_SUITE) -ginkgo.timeout=$(E2E_TIMEOUT) -ginkgo.label-filter='smoke || mutants-fast'
+
+## perf: measure what docs/performance.md quotes (unit tests, cluster create and delete, the loopback benchmark) on this host, as a Markdown table; creates and deletes one cluster
+perf: node-image
+	EDGEPROOF=$(EDGEPROOF) GO=$(GO) scripts/perf.sh
 
 ## bench: fixture pipeline on loopback at a few sizes, one JSON line each (devices, msgs_per_s, cpu_cores_used, rss_mb, loss, duplicates, p50_ms, p99_ms)
 bench: build
@@ -145,7 +157,7 @@ bench: build
 	$(EDGEPROOF) bench devices --mode broker-sink --devices 100 --rate 500 --duration 20s
 
 ## test: everything CI runs: vet, unit tests, the smoke e2e with the two fastest mutants, the chaos and cleanup tests. The arm64 QEMU specs are in e2e-nightly (make e2e-qemu): their disk takes about an hour to build cold, which a fresh CI machine cannot fit beside the node image
-test: prepare browser vet unit e2e-smoke-mutants e2e-chaos e2e-cleanup
+test: prepare browser vet unit e2e-test e2e-cleanup
 
 ## clean: remove local outputs (the cache in ~/.cache/edgeproof stays)
 clean:
