@@ -45,7 +45,7 @@ func TestSuiteConfigLoads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, n := range []string{"cluster-ready", "workload-ready", "node-ready", "reschedule-wait", "service-converge", "poll"} {
+	for _, n := range []string{"workload-ready", "node-ready", "reschedule-wait", "service-converge", "poll"} {
 		if _, err := c.Interval(n); err != nil {
 			t.Error(err)
 		}
