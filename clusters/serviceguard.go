@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 )
@@ -29,10 +30,6 @@ const GuardComment = "service CIDR guard: no un-translated Service traffic leave
 // next one is translated. Packets kube-proxy has translated carry a pod
 // address by the time the filter table sees them, so only leaks match.
 func guardServiceCIDR(ctx context.Context, c *Cluster, cs kubernetes.Interface) error {
-	cidr, err := cs.NetworkingV1().ServiceCIDRs().Get(ctx, "kubernetes", metav1.GetOptions{})
-	if err != nil {
-		return fmt.Errorf("reading the cluster's Service CIDR: %w", err)
-	}
 	nodes, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return fmt.Errorf("listing nodes: %w", err)
@@ -42,15 +39,33 @@ func guardServiceCIDR(ctx context.Context, c *Cluster, cs kubernetes.Interface) 
 		if err != nil {
 			return err
 		}
-		for _, block := range cidr.Spec.CIDRs {
-			for _, chain := range []string{"OUTPUT", "FORWARD"} {
-				rule := []string{chain, "-d", block, "-m", "comment", "--comment", GuardComment, "-j", "REJECT"}
-				if _, err := n.Exec(ctx, append([]string{"iptables", "-C"}, rule...)...); err == nil {
-					continue // already there
-				}
-				if _, err := n.Exec(ctx, append([]string{"iptables", "-A"}, rule...)...); err != nil {
-					return fmt.Errorf("node %s: adding the Service CIDR guard to %s: %w", kn.Name, chain, err)
-				}
+		if err := GuardNode(ctx, cs, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// GuardNode adds the Service CIDR guard to one node where it is missing:
+// at cluster setup, and again after the node restarted (a kind node gets a
+// new network namespace). A cluster without the "kubernetes" ServiceCIDR
+// object (before Kubernetes 1.33) gets no guard.
+func GuardNode(ctx context.Context, cs kubernetes.Interface, n *Node) error {
+	cidr, err := cs.NetworkingV1().ServiceCIDRs().Get(ctx, "kubernetes", metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading the cluster's Service CIDR: %w", err)
+	}
+	for _, block := range cidr.Spec.CIDRs {
+		for _, chain := range []string{"OUTPUT", "FORWARD"} {
+			rule := []string{chain, "-d", block, "-m", "comment", "--comment", GuardComment, "-j", "REJECT"}
+			if _, err := n.Exec(ctx, append([]string{"iptables", "-C"}, rule...)...); err == nil {
+				continue // already there
+			}
+			if _, err := n.Exec(ctx, append([]string{"iptables", "-A"}, rule...)...); err != nil {
+				return fmt.Errorf("node %s: adding the Service CIDR guard to %s: %w", n.Name(), chain, err)
 			}
 		}
 	}

@@ -39,9 +39,13 @@ func (b *Backend) forget(id string) {
 	}
 }
 
-// reapply applies every network fault still active on n again; call it
-// after n has started.
+// reapply restores the cluster's Service CIDR guard and applies every
+// network fault still active on n again; call it after n has started.
 func (b *Backend) reapply(ctx context.Context, n *clusters.Node) error {
+	// The cluster's own rule goes first: it was there before any fault.
+	if err := clusters.GuardNode(ctx, b.Kube, n); err != nil {
+		return fmt.Errorf("restarted node %s: %w", n.Name(), err)
+	}
 	b.activeMu.Lock()
 	var todo []applier
 	var ids []string
