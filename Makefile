@@ -41,7 +41,7 @@ build:
 prepare: build
 	$(EDGEPROOF) doctor --fix
 
-## node-image: build the kind node image offline (cold ~15 min, warm seconds)
+## node-image: build the kind node image offline (cold 14-28 min measured, warm seconds)
 node-image: prepare
 	$(EDGEPROOF) node-image build --kubernetes $(KUBERNETES)
 
