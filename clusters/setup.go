@@ -62,6 +62,11 @@ func setup(ctx context.Context, c *Cluster, t *Topology, logf func(string, ...an
 	if err != nil {
 		return err
 	}
+	// kubeadm join can return before its kubelet has registered the Node;
+	// labelling what is listed at that moment once missed a worker.
+	if err := waitRegistered(ctx, cs, 1+len(t.WorkerZones()), ReadyTimeout); err != nil {
+		return err
+	}
 	nodes, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: LabelTier + "=" + TierEdge})
 	if err != nil {
 		return fmt.Errorf("listing edge nodes: %w", err)
@@ -87,6 +92,26 @@ func setup(ctx context.Context, c *Cluster, t *Topology, logf func(string, ...an
 		return err
 	}
 	return waitMetricsAPI(ctx, cs, MetricsAPITimeout, logf)
+}
+
+// waitRegistered waits until at least want Nodes exist.
+func waitRegistered(ctx context.Context, cs kubernetes.Interface, want int, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for {
+		nodes, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+		if err == nil && len(nodes.Items) >= want {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			if err != nil {
+				return fmt.Errorf("waiting for %d nodes to register: %w", want, err)
+			}
+			return fmt.Errorf("only %d of %d nodes registered after %s", len(nodes.Items), want, timeout)
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
 }
 
 // WaitReady waits until every node is Ready and every kube-system pod is
