@@ -28,8 +28,15 @@ CERTIFY_PROFILE ?= $(CURDIR)/scenarios/profiles/certify.yaml
 CERTIFY_DIR ?= $(ARTIFACTS)/certify
 CERTIFY_KEY ?=
 CERTIFY_TIMEOUT ?= 170m
+# SHARD=i/N runs the i-th of N parts of a suite's selected specs (certify,
+# e2e-nightly, any e2e target), balanced by e2e/durations.yaml; every shard
+# computes the same split. `make certify-merge SHARD_DIRS="..."` joins the
+# shards' report directories and bundles the whole run.
+SHARD ?=
+export E2E_SHARD = $(SHARD)
+SHARD_DIRS ?=
 
-.PHONY: all help bench perf chaos-tests e2e-test e2e-smoke-mutants-only e2e-chaos browser build prepare node-image qemu-disk e2e-qemu-boot e2e-qemu e2e-qemu-chaos cluster cluster-delete unit vet e2e e2e-smoke e2e-smoke-mutants e2e-mutants e2e-nightly e2e-cleanup certify test clean
+.PHONY: all help bench perf chaos-tests e2e-test e2e-smoke-mutants-only e2e-chaos browser build prepare node-image qemu-disk e2e-qemu-boot e2e-qemu e2e-qemu-chaos cluster cluster-delete unit vet e2e e2e-smoke e2e-smoke-mutants e2e-mutants e2e-nightly e2e-cleanup certify certify-merge test clean
 
 all: build
 
@@ -98,11 +105,11 @@ e2e-smoke-mutants: node-image e2e-smoke-mutants-only
 e2e-mutants: node-image
 	$(E2E_SUITE) -ginkgo.timeout=180m -ginkgo.label-filter='mutants || mutant-baseline'
 
-## e2e-nightly: every spec, slow ones and the mutation suite included, then the arm64 QEMU specs and the native faults on a VM, each on their own cluster
+## e2e-nightly: every spec, slow ones and the mutation suite included, then the arm64 QEMU specs and the native faults on a VM, each on their own cluster; with SHARD=i/N only that shard's part of the kind specs
 e2e-nightly: node-image
 	$(E2E_SUITE) -ginkgo.timeout=300m -ginkgo.label-filter='!qemu'
-	$(MAKE) e2e-qemu
-	$(MAKE) e2e-qemu-chaos
+	@if [ -n "$(SHARD)" ]; then echo "SHARD=$(SHARD): the arm64 QEMU parts are not sharded; run make e2e-qemu e2e-qemu-chaos as a job of their own"; \
+	else $(MAKE) e2e-qemu && $(MAKE) e2e-qemu-chaos; fi
 
 ## e2e-qemu: a kind control plane and worker plus an arm64 QEMU VM joined as an edge node (clusters/configs/edge-arm64.yaml); the specs labelled qemu (E2E_QEMU_LABELS)
 e2e-qemu: node-image qemu-disk
@@ -121,7 +128,18 @@ certify: node-image
 	rm -rf $(CERTIFY_DIR)
 	@rc=0; E2E_PROFILE=$(CERTIFY_PROFILE) ARTIFACTS=$(CERTIFY_DIR) \
 	  $(E2E_SUITE) -ginkgo.timeout=$(CERTIFY_TIMEOUT) -ginkgo.focus='Catalog scenario' || rc=$$?; \
+	  if [ -n "$(SHARD)" ]; then echo "shard $(SHARD) reports in $(CERTIFY_DIR); bundle every shard with make certify-merge SHARD_DIRS=..."; exit $$rc; fi; \
 	  $(EDGEPROOF) certify bundle --artifacts $(CERTIFY_DIR) --out $(ARTIFACTS)/certification.tar.gz \
+	    --scenarios '$(CURDIR)/scenarios/catalog/*.yaml' --scenarios $(CERTIFY_PROFILE) $(if $(CERTIFY_KEY),--key $(CERTIFY_KEY)) || exit 1; \
+	  $(EDGEPROOF) certify verify $(ARTIFACTS)/certification.tar.gz || rc=1; \
+	  exit $$rc
+
+## certify-merge: join the report directories of every shard of a sharded certify run (SHARD_DIRS) into $(CERTIFY_DIR), bundle and verify it; fails if a shard is missing or given twice
+certify-merge: build
+	@test -n "$(SHARD_DIRS)" || { echo "certify-merge needs SHARD_DIRS, the report directories of every shard"; exit 2; }
+	rm -rf $(CERTIFY_DIR)
+	$(EDGEPROOF) report merge --out $(CERTIFY_DIR) $(SHARD_DIRS)
+	@rc=0; $(EDGEPROOF) certify bundle --artifacts $(CERTIFY_DIR) --out $(ARTIFACTS)/certification.tar.gz \
 	    --scenarios '$(CURDIR)/scenarios/catalog/*.yaml' --scenarios $(CERTIFY_PROFILE) $(if $(CERTIFY_KEY),--key $(CERTIFY_KEY)) || exit 1; \
 	  $(EDGEPROOF) certify verify $(ARTIFACTS)/certification.tar.gz || rc=1; \
 	  exit $$rc

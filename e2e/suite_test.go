@@ -16,6 +16,7 @@ import (
 	"github.com/edgeproof/edgeproof/e2e/framework"
 	"github.com/edgeproof/edgeproof/internal/progress"
 	"github.com/edgeproof/edgeproof/internal/repo"
+	"github.com/edgeproof/edgeproof/internal/shard"
 	"github.com/edgeproof/edgeproof/reports"
 	"github.com/edgeproof/edgeproof/reports/fingerprint"
 )
@@ -33,9 +34,33 @@ var (
 	environment = reports.Environment{EdgeproofVersion: "dev"}
 )
 
+// suiteName is the suite's description; Ginkgo's skip patterns match it.
+const suiteName = "edgeproof e2e"
+
+// runShard is the shard this process runs ($E2E_SHARD), nil for all.
+var runShard *shard.Shard
+
 func TestE2E(t *testing.T) {
 	RegisterFailHandler(Fail)
-	RunSpecs(t, "edgeproof e2e")
+	suiteConfig, reporterConfig := GinkgoConfiguration()
+	var err error
+	if runShard, err = framework.ShardFromEnv(); err != nil {
+		t.Fatal(err)
+	}
+	if runShard != nil {
+		// Every shard previews the same filtered set and splits it the
+		// same way, so together the shards run each spec once.
+		root, err := repo.Root()
+		if err != nil {
+			t.Fatal(err)
+		}
+		skips, err := framework.ShardSkips(*runShard, root, suiteName, PreviewSpecs(suiteName), os.Stderr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		suiteConfig.SkipStrings = append(suiteConfig.SkipStrings, skips...)
+	}
+	RunSpecs(t, suiteName, suiteConfig, reporterConfig)
 }
 
 var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
@@ -81,11 +106,17 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 }, NodeTimeout(30*time.Minute))
 
 var _ = ReportAfterSuite("reports", func(r Report) {
+	if r.SuiteConfig.DryRun {
+		return // a preview (sharding) or -ginkgo.dry-run ran nothing: no report
+	}
 	root, err := repo.Root()
 	Expect(err).NotTo(HaveOccurred())
 	dir, err := framework.ArtifactsDir(root)
 	Expect(err).NotTo(HaveOccurred())
 	rep := framework.BuildReport(r, environment, dir)
+	if runShard != nil {
+		rep.Shard = &reports.Shard{Index: runShard.Index, Total: runShard.Total}
+	}
 	Expect(reports.WriteAll(rep, dir)).To(Succeed(), "writing junit.xml, report.json, summary.md and index.html")
 	Expect(framework.WriteFailures(dir, r, rep)).To(Succeed())
 	framework.PrintVerdicts(os.Stdout, rep, dir)

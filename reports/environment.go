@@ -17,6 +17,22 @@ type Environment struct {
 	HostCapabilities []Capability `json:"hostCapabilities,omitempty"`
 	// ScenarioFiles are the hashes of every scenario file the run loaded.
 	ScenarioFiles []FileHash `json:"scenarioFiles,omitempty"`
+	// Shards are, on a report merged from shards, where each shard ran,
+	// in shard order; the fields above are those of shard 1. Added in
+	// schema 1.3.0.
+	Shards []ShardEnvironment `json:"shards,omitempty"`
+}
+
+// ShardEnvironment is where and when one shard of a merged run ran.
+type ShardEnvironment struct {
+	// Index is the shard's number, from 1 to Total.
+	Index int `json:"index"`
+	// Total is how many shards the run was split into.
+	Total int `json:"total"`
+	// Suite is the shard's own run: its start, end and wall time.
+	Suite Suite `json:"suite"`
+	// Environment is the shard's cluster and host.
+	Environment Environment `json:"environment"`
 }
 
 // Node describes one cluster node.

@@ -150,7 +150,7 @@ func TestDecodeOlderMinor(t *testing.T) {
 	if r.SchemaVersion != SchemaVersion {
 		t.Errorf("decoded schemaVersion = %q, want it read as %q", r.SchemaVersion, SchemaVersion)
 	}
-	for _, v := range []string{"1.3.0", "2.0.0", "1.1", "1.1.0-rc1", "v1.1.0"} {
+	for _, v := range []string{"1.4.0", "2.0.0", "1.1", "1.1.0-rc1", "v1.1.0"} {
 		m["schemaVersion"] = v
 		b, _ := json.Marshal(m)
 		if _, err := Decode(b); err == nil || !strings.Contains(err.Error(), strconv.Quote(v)) {

@@ -5,7 +5,7 @@ import "time"
 // SchemaVersion is the version of the report.json layout this package writes
 // and reads. It is also the schemaVersion constant in report.schema.json:
 // a change to the JSON layout must bump both.
-const SchemaVersion = "1.2.0"
+const SchemaVersion = "1.3.0"
 
 // Report is one run of an edgeproof suite: where it ran and what each
 // scenario measured and concluded.
@@ -18,6 +18,18 @@ type Report struct {
 	Environment Environment `json:"environment"`
 	// Scenarios are the scenarios in the order they ran.
 	Scenarios []Scenario `json:"scenarios"`
+	// Shard is set on the report of one shard of a run split over
+	// machines (SHARD=i/N); such a report alone certifies only its part.
+	// Added in schema 1.3.0.
+	Shard *Shard `json:"shard,omitempty"`
+}
+
+// Shard names one part of a run split over machines.
+type Shard struct {
+	// Index is the shard's number, from 1 to Total.
+	Index int `json:"index"`
+	// Total is how many shards the run was split into.
+	Total int `json:"total"`
 }
 
 // Suite identifies one run of a test suite.

@@ -15,7 +15,7 @@ import (
 var SchemaJSON []byte
 
 // SchemaID is the $id of SchemaJSON.
-const SchemaID = "urn:edgeproof:report:1.2.0"
+const SchemaID = "urn:edgeproof:report:1.3.0"
 
 var compiled = sync.OnceValues(func() (*jsonschema.Schema, error) {
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(SchemaJSON))

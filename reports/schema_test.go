@@ -172,18 +172,20 @@ func TestSchemaDocumentsEveryField(t *testing.T) {
 	def := func(name string) map[string]any { return defs[name].(map[string]any) }
 	points := def("series")["properties"].(map[string]any)["points"].(map[string]any)["items"].(map[string]any)
 	for typ, obj := range map[reflect.Type]map[string]any{
-		reflect.TypeFor[Report]():      doc,
-		reflect.TypeFor[Suite]():       def("suite"),
-		reflect.TypeFor[Environment](): def("environment"),
-		reflect.TypeFor[Node]():        def("node"),
-		reflect.TypeFor[Capability]():  def("capability"),
-		reflect.TypeFor[FileHash]():    def("fileHash"),
-		reflect.TypeFor[Scenario]():    def("scenario"),
-		reflect.TypeFor[FaultEvent]():  def("faultEvent"),
-		reflect.TypeFor[Series]():      def("series"),
-		reflect.TypeFor[Point]():       points,
-		reflect.TypeFor[Verdict]():     def("verdict"),
-		reflect.TypeFor[Artifact]():    def("artifact"),
+		reflect.TypeFor[Report]():           doc,
+		reflect.TypeFor[Suite]():            def("suite"),
+		reflect.TypeFor[Environment]():      def("environment"),
+		reflect.TypeFor[Node]():             def("node"),
+		reflect.TypeFor[Capability]():       def("capability"),
+		reflect.TypeFor[FileHash]():         def("fileHash"),
+		reflect.TypeFor[Scenario]():         def("scenario"),
+		reflect.TypeFor[FaultEvent]():       def("faultEvent"),
+		reflect.TypeFor[Series]():           def("series"),
+		reflect.TypeFor[Point]():            points,
+		reflect.TypeFor[Verdict]():          def("verdict"),
+		reflect.TypeFor[Artifact]():         def("artifact"),
+		reflect.TypeFor[Shard]():            def("shard"),
+		reflect.TypeFor[ShardEnvironment](): def("shardEnvironment"),
 	} {
 		var goFields, schemaFields []string
 		for f := range typ.Fields() {

@@ -86,6 +86,12 @@ func overallLine(r *Report, t Totals) string {
 		parts = append(parts, fmt.Sprintf("objectives met: %d of %d", t.VerdictsPassed, t.Verdicts))
 	}
 	parts = append(parts, "took "+r.Suite.Duration.String())
+	if s := r.Shard; s != nil && s.Total > 1 {
+		parts = append(parts, fmt.Sprintf("shard %d of %d only", s.Index, s.Total))
+	}
+	if n := len(r.Environment.Shards); n > 0 {
+		parts = append(parts, fmt.Sprintf("merged from %d shards", n))
+	}
 	e := r.Environment
 	if e.KubernetesVersion != "" || e.Provider != "" {
 		where := strings.TrimSpace("Kubernetes " + e.KubernetesVersion)

@@ -50,6 +50,13 @@ func (r *Report) Validate() error {
 		}
 	}
 
+	if sh := r.Shard; sh != nil && (sh.Total < 1 || sh.Total > 64 || sh.Index < 1 || sh.Index > sh.Total) {
+		add("shard %d/%d: want 1 <= index <= total <= 64", sh.Index, sh.Total)
+	}
+	if err := ShardSet(r.Environment.Shards); err != nil {
+		add("environment.shards: %w", err)
+	}
+
 	seen := map[string]bool{}
 	for i := range r.Scenarios {
 		s := &r.Scenarios[i]

@@ -4,10 +4,12 @@ import (
 	"crypto/ed25519"
 	"fmt"
 	"io"
+	"math"
 	"os"
 
 	"github.com/spf13/cobra"
 
+	"github.com/edgeproof/edgeproof/internal/shard"
 	"github.com/edgeproof/edgeproof/reports"
 	"github.com/edgeproof/edgeproof/reports/certify"
 )
@@ -26,6 +28,80 @@ func newReportCmd() *cobra.Command {
 			return nil
 		},
 	})
+	cmd.AddCommand(newReportMergeCmd(), newReportDurationsCmd())
+	return cmd
+}
+
+func newReportMergeCmd() *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "merge --out DIR SHARD_DIR...",
+		Short: "Join the report directories of every shard of a run (SHARD=i/N) into one",
+		Long: `Merge reads report.json from each shard's directory and writes one
+report.json, junit.xml, summary.md and index.html for the whole run into
+--out, with each shard's own files under shard-<i>/. It fails, writing
+nothing, if a shard is missing or given twice, or if the shards ran other
+edgeproof builds or scenario files. Bundle the result with
+'edgeproof certify bundle --artifacts DIR'.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if out == "" {
+				return fmt.Errorf("--out is required")
+			}
+			m, err := reports.MergeDirs(out, args)
+			if err != nil {
+				return err
+			}
+			t := m.Totals()
+			fmt.Fprintf(cmd.OutOrStdout(), "merged %d shards into %s: %d scenarios, %d passed, %d failed, %d skipped\n",
+				len(m.Environment.Shards), out, t.Scenarios, t.Passed, t.Failed, t.Skipped)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "", "directory to write the merged report into (must not exist)")
+	return cmd
+}
+
+func newReportDurationsCmd() *cobra.Command {
+	var into string
+	cmd := &cobra.Command{
+		Use:   "durations --into FILE REPORT_DIR...",
+		Short: "Record the measured spec durations that balance shards (e2e/durations.yaml)",
+		Long: `Durations reads report.json from each directory and writes the wall time
+of every spec that ran into FILE, keeping FILE's other entries; later
+directories win. Skipped specs are not measurements and are left out.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if into == "" {
+				return fmt.Errorf("--into is required")
+			}
+			d := shard.Durations{}
+			if _, err := os.Stat(into); err == nil {
+				if d, err = shard.LoadDurations(into); err != nil {
+					return err
+				}
+			}
+			n := 0
+			for _, dir := range args {
+				r, err := reports.Load(dir)
+				if err != nil {
+					return err
+				}
+				for _, s := range r.Scenarios {
+					if s.State != reports.StateSkipped {
+						d[s.Name] = math.Round(s.Duration.Seconds()*10) / 10
+						n++
+					}
+				}
+			}
+			if err := d.Write(into); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "recorded %d spec durations in %s (%d in all)\n", n, into, len(d))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&into, "into", "", "durations file to update, e.g. e2e/durations.yaml")
 	return cmd
 }
 
@@ -69,6 +145,9 @@ listed but do not fail the verdict.`,
 				sig = "signature verified"
 			}
 			fmt.Fprintf(out, "bundle %s: verified, %d files, %s\n", args[0], len(res.Files), sig)
+			if fp := res.Fingerprint; fp != nil && len(fp.Shards) > 0 {
+				fmt.Fprintf(out, "run split over %d shards, each one's environment in %s\n", len(fp.Shards), certify.FingerprintName)
+			}
 			return printVerdict(out, args[0], res.Report)
 		},
 	}

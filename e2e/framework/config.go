@@ -108,6 +108,9 @@ const (
 	// EnvProfile is a budget profile file the catalog specs are judged by
 	// (`make certify`); relative paths are from the repository root.
 	EnvProfile = "E2E_PROFILE"
+	// EnvShard runs one shard of the selected specs: "i/N" (make certify
+	// SHARD=i/N); the split is balanced by e2e/durations.yaml.
+	EnvShard = "E2E_SHARD"
 )
 
 // ProfileFromEnv loads the budget profile $E2E_PROFILE names, or returns

@@ -484,3 +484,46 @@ func TestBundleIntoReportDir(t *testing.T) {
 		}
 	}
 }
+
+// A bundle of one shard's report, or of a merge with a shard missing from
+// its fingerprint, certifies part of a run and must not verify.
+func TestShardedBundles(t *testing.T) {
+	load := func(i, n int) *reports.Report {
+		r, err := reports.Load(filepath.Join("..", "testdata"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Shard = &reports.Shard{Index: i, Total: n}
+		var mine []reports.Scenario
+		for j, s := range r.Scenarios {
+			if j%n == i-1 {
+				mine = append(mine, s)
+			}
+		}
+		r.Scenarios = mine
+		return r
+	}
+	t.Run("lone shard", func(t *testing.T) {
+		expectProblem(t, bundle(t, inputsFor(t, load(2, 2)), nil), nil, "is shard 2/2 alone")
+	})
+	merged, err := reports.Merge([]*reports.Report{load(1, 2), load(2, 2)}, func(i int) string { return "shard-x" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("merged", func(t *testing.T) {
+		res, err := Verify(bundle(t, inputsFor(t, merged), nil), nil)
+		if err != nil {
+			t.Fatalf("merged bundle: %v", err)
+		}
+		if len(res.Fingerprint.Shards) != 2 {
+			t.Errorf("fingerprint records %d shards, want 2", len(res.Fingerprint.Shards))
+		}
+	})
+	t.Run("fingerprint missing a shard", func(t *testing.T) {
+		in := inputsFor(t, merged)
+		fp := merged.Environment
+		fp.Shards = fp.Shards[:1]
+		in.Fingerprint = &fp
+		expectProblem(t, bundle(t, in, nil), nil, "shard 2/2 is missing")
+	})
+}

@@ -136,6 +136,7 @@ func verify(r io.Reader, name string, pub ed25519.PublicKey) (Result, error) {
 			add("%s: %v", ReportName, err)
 		} else {
 			res.Report = rep
+			res.Problems = append(res.Problems, shardProblems(rep, res.Fingerprint)...)
 		}
 	}
 
@@ -160,6 +161,40 @@ func verify(r io.Reader, name string, pub ed25519.PublicKey) (Result, error) {
 		return res, fmt.Errorf("%w: %s: %s", ErrVerification, name, strings.Join(res.Problems, "; "))
 	}
 	return res, nil
+}
+
+// shardProblems refuses a bundle that certifies part of a sharded run: a
+// lone shard's report, or a merged one whose shards or fingerprint do not
+// cover every shard once.
+func shardProblems(rep *reports.Report, fp *reports.Environment) []string {
+	var out []string
+	if s := rep.Shard; s != nil && s.Total > 1 {
+		out = append(out, fmt.Sprintf("%s is shard %d/%d alone: merge every shard's report (edgeproof report merge) and bundle the result", ReportName, s.Index, s.Total))
+	}
+	if err := reports.ShardSet(rep.Environment.Shards); err != nil {
+		out = append(out, fmt.Sprintf("%s: %v", ReportName, err))
+	}
+	if fp != nil {
+		if err := reports.ShardSet(fp.Shards); err != nil {
+			out = append(out, fmt.Sprintf("%s: %v", FingerprintName, err))
+		}
+		if !sameShards(fp.Shards, rep.Environment.Shards) {
+			out = append(out, fmt.Sprintf("%s and %s name different shards", FingerprintName, ReportName))
+		}
+	}
+	return out
+}
+
+func sameShards(a, b []reports.ShardEnvironment) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Index != b[i].Index || a[i].Total != b[i].Total || !a[i].Suite.Started.Equal(b[i].Suite.Started) {
+			return false
+		}
+	}
+	return true
 }
 
 func sortedKeys(m manifest) []string {
