@@ -35,6 +35,9 @@ CERTIFY_TIMEOUT ?= 170m
 SHARD ?=
 export E2E_SHARD = $(SHARD)
 SHARD_DIRS ?=
+# A command `make e2e-test` runs while its cluster is created (make test:
+# vet and the unit tests).
+MEANWHILE ?=
 
 .PHONY: all help bench perf chaos-tests e2e-test e2e-smoke-mutants-only e2e-chaos browser build prepare node-image qemu-disk e2e-qemu-boot e2e-qemu e2e-qemu-chaos cluster cluster-delete unit vet e2e e2e-smoke e2e-smoke-mutants e2e-mutants e2e-nightly e2e-cleanup certify certify-merge test clean
 
@@ -159,7 +162,7 @@ chaos-tests:
 
 ## e2e-test: the cluster part of make test on one shared cluster: the smoke specs and the two fastest mutants, then the chaos tests
 e2e-test: node-image
-	EDGEPROOF=$(EDGEPROOF) scripts/with-cluster.sh edgeproof-test -- $(MAKE) --no-print-directory e2e-smoke-mutants-only chaos-tests
+	EDGEPROOF=$(EDGEPROOF) MEANWHILE='$(MEANWHILE)' scripts/with-cluster.sh edgeproof-test -- $(MAKE) --no-print-directory e2e-smoke-mutants-only chaos-tests
 
 e2e-smoke-mutants-only:
 	$(E2E_SUITE) -ginkgo.timeout=$(E2E_TIMEOUT) -ginkgo.label-filter='smoke || mutants-fast'
@@ -175,7 +178,9 @@ bench: build
 	$(EDGEPROOF) bench devices --mode broker-sink --devices 100 --rate 500 --duration 20s
 
 ## test: everything CI runs: vet, unit tests, the smoke e2e with the two fastest mutants, the chaos and cleanup tests. The arm64 QEMU specs are in e2e-nightly (make e2e-qemu): their disk takes about an hour to build cold, which a fresh CI machine cannot fit beside the node image
-test: prepare browser vet unit e2e-test e2e-cleanup
+test: prepare browser node-image
+	$(MAKE) --no-print-directory e2e-test MEANWHILE='$(MAKE) --no-print-directory vet unit'
+	$(MAKE) --no-print-directory e2e-cleanup
 
 ## clean: remove local outputs (the cache in ~/.cache/edgeproof stays)
 clean:

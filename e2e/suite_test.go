@@ -98,9 +98,14 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 	cluster, err = framework.Provider(printer).Get(context.Background(), handle.Name)
 	Expect(err).NotTo(HaveOccurred())
 	environment = framework.Environment(context.Background(), cluster)
-	// The catalog files the specs load, so a report names exactly what ran.
+	// The catalog files the specs load, and the budget profile that judges
+	// them, so a report names exactly what ran (and shards judged by other
+	// files do not merge).
 	files, err := filepath.Glob(filepath.Join(repoRoot, "scenarios", "catalog", "*.yaml"))
 	Expect(err).NotTo(HaveOccurred())
+	if p := framework.ProfilePath(repoRoot); p != "" {
+		files = append(files, p)
+	}
 	environment.ScenarioFiles, err = fingerprint.HashFiles(repoRoot, files...)
 	Expect(err).NotTo(HaveOccurred(), "hashing the scenario files")
 }, NodeTimeout(30*time.Minute))

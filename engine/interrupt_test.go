@@ -11,7 +11,6 @@ package engine_test
 import (
 	"bufio"
 	"context"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -24,14 +23,12 @@ import (
 	"github.com/edgeproof/edgeproof/chaos/leak"
 	"github.com/edgeproof/edgeproof/clusters/kind"
 	"github.com/edgeproof/edgeproof/fixtures/workload"
+	"github.com/edgeproof/edgeproof/internal/clustertest"
 	"github.com/edgeproof/edgeproof/internal/repo"
 )
 
 func TestInterruptHeals(t *testing.T) {
-	name := os.Getenv("EDGEPROOF_CLUSTER")
-	if name == "" {
-		t.Skip("EDGEPROOF_CLUSTER names no cluster")
-	}
+	name := clustertest.Name(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	root, err := repo.Root()

@@ -115,7 +115,7 @@ func sameBuild(a, b *Report) error {
 		return fmt.Errorf("shard %d ran edgeproof %s %s, shard %d %s %s", a.Shard.Index, ea.EdgeproofVersion, ea.EdgeproofCommit, b.Shard.Index, eb.EdgeproofVersion, eb.EdgeproofCommit)
 	}
 	if !slices.Equal(ea.ScenarioFiles, eb.ScenarioFiles) {
-		return fmt.Errorf("shard %d and shard %d loaded different scenario files (hashes differ)", a.Shard.Index, b.Shard.Index)
+		return fmt.Errorf("shard %d and shard %d loaded different scenario or profile files (hashes differ)", a.Shard.Index, b.Shard.Index)
 	}
 	return nil
 }

@@ -97,7 +97,7 @@ func TestMergeRefusesAnIncompleteOrMixedSplit(t *testing.T) {
 			p := shardsOf(t, 2)
 			p[1].Environment.ScenarioFiles = nil
 			return p
-		}, "different scenario files"},
+		}, "different scenario or profile files"},
 		"overlapping shards": {func() []*Report {
 			p := shardsOf(t, 2)
 			p[1].Scenarios = append(p[1].Scenarios, p[0].Scenarios[0])

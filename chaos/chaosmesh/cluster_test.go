@@ -51,7 +51,7 @@ import (
 	"github.com/edgeproof/edgeproof/chaos/journal"
 	"github.com/edgeproof/edgeproof/chaos/recovery"
 	"github.com/edgeproof/edgeproof/clusters"
-	"github.com/edgeproof/edgeproof/clusters/kind"
+	"github.com/edgeproof/edgeproof/internal/clustertest"
 	"github.com/edgeproof/edgeproof/scenarios"
 )
 
@@ -341,15 +341,9 @@ type harness struct {
 }
 
 func setup(t *testing.T) *harness {
-	name := os.Getenv("EDGEPROOF_CLUSTER")
-	if name == "" {
-		t.Skip("EDGEPROOF_CLUSTER names no cluster")
-	}
 	ctx := context.Background()
-	c, err := kind.New(t.Logf).Get(ctx, name)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := clustertest.Get(ctx, t)
+	name := c.Name
 	kube, err := c.Client()
 	if err != nil {
 		t.Fatal(err)

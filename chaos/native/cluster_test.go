@@ -34,8 +34,7 @@ import (
 	"github.com/edgeproof/edgeproof/chaos/recovery"
 	"github.com/edgeproof/edgeproof/chaos/tc"
 	"github.com/edgeproof/edgeproof/clusters"
-	"github.com/edgeproof/edgeproof/clusters/kind"
-	"github.com/edgeproof/edgeproof/clusters/qemu"
+	"github.com/edgeproof/edgeproof/internal/clustertest"
 	"github.com/edgeproof/edgeproof/scenarios"
 )
 
@@ -57,15 +56,9 @@ type harness struct {
 }
 
 func setup(t *testing.T) *harness {
-	name := os.Getenv("EDGEPROOF_CLUSTER")
-	if name == "" {
-		t.Skip("EDGEPROOF_CLUSTER names no cluster")
-	}
 	ctx := context.Background()
-	c, err := kind.New(t.Logf).WithExtension(&qemu.Extension{}).Get(ctx, name)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := clustertest.Get(ctx, t)
+	name := c.Name
 	cs, err := c.Client()
 	if err != nil {
 		t.Fatal(err)

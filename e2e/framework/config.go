@@ -113,15 +113,22 @@ const (
 	EnvShard = "E2E_SHARD"
 )
 
+// ProfilePath is the absolute path of the profile $E2E_PROFILE names, or
+// "" when it is unset.
+func ProfilePath(repoRoot string) string {
+	path := os.Getenv(EnvProfile)
+	if path != "" && !filepath.IsAbs(path) {
+		path = filepath.Join(repoRoot, path)
+	}
+	return path
+}
+
 // ProfileFromEnv loads the budget profile $E2E_PROFILE names, or returns
 // nil when it is unset.
 func ProfileFromEnv(repoRoot string) (*scenarios.Profile, error) {
-	path := os.Getenv(EnvProfile)
+	path := ProfilePath(repoRoot)
 	if path == "" {
 		return nil, nil
-	}
-	if !filepath.IsAbs(path) {
-		path = filepath.Join(repoRoot, path)
 	}
 	p, err := scenarios.LoadProfile(path)
 	if err != nil {

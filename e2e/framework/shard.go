@@ -26,7 +26,7 @@ func ShardFromEnv() (*shard.Shard, error) {
 	}
 	s, err := shard.Parse(v)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", EnvShard, err)
+		return nil, fmt.Errorf("%s (make SHARD=i/N): %w", EnvShard, err)
 	}
 	return &s, nil
 }
