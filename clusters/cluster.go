@@ -1,7 +1,7 @@
 // Package clusters creates, finds and deletes edge clusters and gives
-// access to their nodes. A Provider wraps a backend (kind today, QEMU VMs
+// access to their nodes. A Provider wraps a driver (kind today, QEMU VMs
 // next), in the style of kind's own pkg/cluster: a small public type over an
-// internal interface per backend.
+// internal interface per driver.
 package clusters
 
 import (
@@ -20,7 +20,7 @@ import (
 	"github.com/edgeproof/edgeproof/internal/cache"
 )
 
-// NodeOps are the operations a backend performs on one node.
+// NodeOps are the operations a driver performs on one node.
 type NodeOps interface {
 	// Name is the node's Kubernetes name.
 	Name() string
@@ -36,7 +36,7 @@ type NodeOps interface {
 	Resume(ctx context.Context) error
 	// Exec runs a command on the node and returns its output.
 	Exec(ctx context.Context, stdin []byte, args ...string) ([]byte, error)
-	// State is the backend's view: running, exited, paused, ...
+	// State is the driver's view: running, exited, paused, ...
 	State(ctx context.Context) (string, error)
 }
 
@@ -54,9 +54,9 @@ type Linker interface {
 	SetLink(ctx context.Context, up bool) error
 }
 
-// Backend is implemented by each provider (package clusters/kind, ...).
-type Backend interface {
-	// Kind names the backend ("kind").
+// Driver is implemented by each provider (package clusters/kind, ...).
+type Driver interface {
+	// Kind names the driver ("kind").
 	Kind() string
 	// Create brings up the cluster's nodes and control plane and writes a
 	// kubeconfig to kubeconfigPath. On error it leaves nothing behind.
@@ -84,10 +84,10 @@ type CreateOptions struct {
 	Logf func(format string, args ...any)
 }
 
-// Extension adds nodes of another sort to a backend's clusters (arm64
+// Extension adds nodes of another sort to a driver's clusters (arm64
 // QEMU VMs joined to a kind control plane, in clusters/qemu). The provider
-// joins them once the cluster is set up, lists them with the backend's
-// nodes, and removes them before the backend deletes the cluster.
+// joins them once the cluster is set up, lists them with the driver's
+// nodes, and removes them before the driver deletes the cluster.
 type Extension interface {
 	// Join adds the topology's nodes to a cluster that is set up.
 	Join(ctx context.Context, c *Cluster, t *Topology, logf func(string, ...any)) error
@@ -102,14 +102,14 @@ type Extension interface {
 	LoadImageArchives(ctx context.Context, name string, archives map[string]string) error
 }
 
-// Provider creates and finds clusters through one backend.
+// Provider creates and finds clusters through one driver.
 type Provider struct {
-	b   Backend
+	b   Driver
 	ext []Extension
 }
 
-// NewProvider wraps a backend.
-func NewProvider(b Backend) *Provider { return &Provider{b: b} }
+// NewProvider wraps a driver.
+func NewProvider(b Driver) *Provider { return &Provider{b: b} }
 
 // WithExtension adds an extension to the provider and returns it.
 func (p *Provider) WithExtension(e Extension) *Provider {
@@ -259,7 +259,7 @@ func (p *Provider) Delete(ctx context.Context, name string) error {
 	return nil
 }
 
-// deleteAll removes the extensions' nodes, then the backend's cluster,
+// deleteAll removes the extensions' nodes, then the driver's cluster,
 // even when an extension fails.
 func (p *Provider) deleteAll(ctx context.Context, name, kc string) error {
 	var errs []error
@@ -322,7 +322,7 @@ func (c *Cluster) LoadImageArchive(ctx context.Context, archive string) error {
 
 // LoadImageArchives imports per-architecture archives (GOARCH ->
 // docker-archive, as fixtures/images.BuildFor writes them, all with the
-// same references): the backend's nodes get the host architecture's, an
+// same references): the driver's nodes get the host architecture's, an
 // extension's nodes their own.
 func (c *Cluster) LoadImageArchives(ctx context.Context, archives map[string]string) error {
 	host, ok := archives[runtime.GOARCH]
@@ -445,7 +445,7 @@ func (n *Node) LinkControl() bool {
 }
 
 // SetLink takes the node's network link down or brings it back up. It
-// fails with errors.ErrUnsupported on a node whose backend cannot.
+// fails with errors.ErrUnsupported on a node whose driver cannot.
 func (n *Node) SetLink(ctx context.Context, up bool) error {
 	l, ok := n.ops.(Linker)
 	if !ok {
@@ -470,7 +470,7 @@ func (n *Node) ExecInput(ctx context.Context, stdin []byte, args ...string) ([]b
 	return out, wrap(n, "exec", err)
 }
 
-// State reports the backend's view of the node (running, exited, paused).
+// State reports the driver's view of the node (running, exited, paused).
 func (n *Node) State(ctx context.Context) (string, error) {
 	s, err := n.ops.State(ctx)
 	return s, wrap(n, "state", err)

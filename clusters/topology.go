@@ -18,16 +18,17 @@ const (
 	TopologyKind       = "Topology"
 )
 
-// Profile selects control-plane and kubelet timers.
-type Profile string
+// Timers selects the control-plane and kubelet failure-detection timers
+// (the topology file's "profile" field).
+type Timers string
 
 const (
-	// ProfileDefault keeps Kubernetes' own timers (node Unknown ~50 s after
+	// TimersDefault keeps Kubernetes' own timers (node Unknown ~50 s after
 	// it stops reporting).
-	ProfileDefault Profile = "default"
-	// ProfileFastFailure detects a lost node in about 8 s: what edge
+	TimersDefault Timers = "default"
+	// TimersFastFailure detects a lost node in about 8 s: what edge
 	// operators tune for, and what keeps chaos runs short.
-	ProfileFastFailure Profile = "fast-failure"
+	TimersFastFailure Timers = "fast-failure"
 )
 
 // Labels edgeproof puts on nodes.
@@ -35,7 +36,7 @@ const (
 	LabelZone     = "topology.kubernetes.io/zone"
 	LabelTier     = "edgeproof.dev/tier"
 	LabelEdgeRole = "node-role.kubernetes.io/edge"
-	// LabelProvider marks nodes that are not the backend's own: "qemu"
+	// LabelProvider marks nodes that are not the driver's own: "qemu"
 	// on arm64 VMs joined to a kind cluster.
 	LabelProvider = "edgeproof.dev/provider"
 	TierCloud     = "cloud"
@@ -58,8 +59,9 @@ type TopologyMeta struct {
 
 // TopologySpec is the shape of the cluster.
 type TopologySpec struct {
-	// Profile of failure-detection timers; default fast-failure.
-	Profile Profile `yaml:"profile"`
+	// Timers are the failure-detection timers, under the key "profile";
+	// default fast-failure.
+	Timers Timers `yaml:"profile"`
 	// Cloud is the control-plane side.
 	Cloud CloudSpec `yaml:"cloud"`
 	// EdgeZones are the zones of edge worker nodes.
@@ -122,8 +124,8 @@ func ParseTopology(name string, raw []byte) (*Topology, error) {
 
 // Default fills unset fields.
 func (t *Topology) Default() {
-	if t.Spec.Profile == "" {
-		t.Spec.Profile = ProfileFastFailure
+	if t.Spec.Timers == "" {
+		t.Spec.Timers = TimersFastFailure
 	}
 	if t.Spec.Cloud.Zone == "" {
 		t.Spec.Cloud.Zone = TierCloud
@@ -147,8 +149,8 @@ func (t *Topology) Validate() []error {
 	if t.Metadata.Name != "" && (!dns1123.MatchString(t.Metadata.Name) || len(t.Metadata.Name) > 40) {
 		bad("metadata.name", "%q must be lowercase letters, digits and '-', at most 40 characters", t.Metadata.Name)
 	}
-	if t.Spec.Profile != ProfileDefault && t.Spec.Profile != ProfileFastFailure {
-		bad("spec.profile", "must be %q or %q, got %q", ProfileDefault, ProfileFastFailure, t.Spec.Profile)
+	if t.Spec.Timers != TimersDefault && t.Spec.Timers != TimersFastFailure {
+		bad("spec.profile", "must be %q or %q, got %q", TimersDefault, TimersFastFailure, t.Spec.Timers)
 	}
 	if len(t.Spec.EdgeZones) == 0 {
 		bad("spec.edgeZones", "at least one edge zone is required")

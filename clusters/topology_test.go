@@ -10,8 +10,8 @@ func TestDefaultTopology(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if topo.Spec.Profile != ProfileFastFailure {
-		t.Errorf("profile = %q", topo.Spec.Profile)
+	if topo.Spec.Timers != TimersFastFailure {
+		t.Errorf("profile = %q", topo.Spec.Timers)
 	}
 	zones := topo.WorkerZones()
 	if len(zones) != 3 || zones[0].Name != "edge-a" || zones[2].Name != "edge-b" {

@@ -25,18 +25,19 @@ const (
 	ProviderAny Provider = "any"
 )
 
-// ClusterProfile is the set of failure-detection timers the cluster runs with.
-type ClusterProfile string
+// Timers is the set of failure-detection timers the cluster runs with
+// (the topology file's "profile" too; clusters.Timers).
+type Timers string
 
 const (
-	// ProfileFastFailure tunes detection for the edge: controller-manager
+	// TimersFastFailure tunes detection for the edge: controller-manager
 	// node-monitor-grace-period 8s, kubelet node status every 2s, and 1s
 	// tolerations for not-ready/unreachable on the workload, so a lost node
 	// is Unknown after about 8 s and its pods are replaced about 3 s later.
-	ProfileFastFailure ClusterProfile = "fast-failure"
-	// ProfileDefault keeps upstream Kubernetes timers (node Unknown about
+	TimersFastFailure Timers = "fast-failure"
+	// TimersDefault keeps upstream Kubernetes timers (node Unknown about
 	// 50 s after it stops reporting, 300 s default tolerations).
-	ProfileDefault ClusterProfile = "default"
+	TimersDefault Timers = "default"
 )
 
 // ClusterSpec is what the cluster must offer. Counts are minimums: a larger
@@ -53,7 +54,7 @@ type ClusterSpec struct {
 	Arch Arch `json:"arch,omitempty"`
 	// Provider is how nodes are created; defaults to any.
 	Provider Provider `json:"provider,omitempty"`
-	// Profile is the failure-detection profile; defaults to fast-failure,
-	// which the catalog budgets assume.
-	Profile ClusterProfile `json:"profile,omitempty"`
+	// Timers are the failure-detection timers, under the key "profile";
+	// defaults to fast-failure, which the catalog budgets assume.
+	Timers Timers `json:"profile,omitempty"`
 }

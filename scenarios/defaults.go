@@ -57,8 +57,8 @@ func (s *Scenario) defaultCluster() {
 	if c.Provider == "" {
 		c.Provider = ProviderAny
 	}
-	if c.Profile == "" {
-		c.Profile = ProfileFastFailure
+	if c.Timers == "" {
+		c.Timers = TimersFastFailure
 	}
 	var need Requirements
 	for i := range s.Spec.Faults {
@@ -111,8 +111,8 @@ func (w *WorkloadSpec) Deployed(f Fixture) bool {
 }
 
 func (d *DeviceSpec) defaults() {
-	if d.Profile == "" {
-		d.Profile = DeviceSteady
+	if d.Pattern == "" {
+		d.Pattern = DeviceSteady
 	}
 	if d.PayloadBytes == 0 {
 		d.PayloadBytes = DefaultPayloadBytes

@@ -20,11 +20,11 @@ func TestDefaults(t *testing.T) {
 		t.Errorf("replica defaults wrong: %d %d %d %d", *w.Broker.Replicas, *w.Gateway.Replicas, *w.DeviceSim.Replicas, *w.Sink.Replicas)
 	}
 	d := s.Spec.Devices
-	if d.Profile != DeviceSteady || d.PayloadBytes != DefaultPayloadBytes || *d.QoS != DefaultQoS {
+	if d.Pattern != DeviceSteady || d.PayloadBytes != DefaultPayloadBytes || *d.QoS != DefaultQoS {
 		t.Errorf("device defaults wrong: %+v", *d)
 	}
 	c := s.Spec.Cluster
-	if c.Nodes != 1 || c.Zones != 1 || c.Provider != ProviderAny || c.Profile != ProfileFastFailure || c.Arch != "" {
+	if c.Nodes != 1 || c.Zones != 1 || c.Provider != ProviderAny || c.Timers != TimersFastFailure || c.Arch != "" {
 		t.Errorf("cluster defaults wrong: %+v", c)
 	}
 	if s.Spec.Duration.Std() != DefaultSettle {

@@ -108,9 +108,9 @@ func (k FaultKind) PodChaosAction() (v1alpha1.PodChaosAction, bool) {
 var (
 	arches           = []Arch{ArchAMD64, ArchARM64}
 	providers        = []Provider{ProviderKind, ProviderQEMU, ProviderAny}
-	profiles         = []ClusterProfile{ProfileFastFailure, ProfileDefault}
+	timerSets        = []Timers{TimersFastFailure, TimersDefault}
 	fixtures         = []Fixture{FixtureBroker, FixtureGateway, FixtureDeviceSim, FixtureSink}
-	deviceProfiles   = []DeviceProfile{DeviceSteady, DeviceBurst, DeviceReconnectStorm}
+	trafficPatterns  = []TrafficPattern{DeviceSteady, DeviceBurst, DeviceReconnectStorm}
 	directions       = []Direction{DirectionIngress, DirectionEgress, DirectionBoth}
 	signals          = []Signal{SignalTerm, SignalKill}
 	uplinkLayers     = []UplinkLayer{LayerNode, LayerProxy}

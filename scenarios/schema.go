@@ -75,9 +75,9 @@ type schemaGen struct {
 var enums = map[reflect.Type][]string{
 	reflect.TypeFor[Arch]():                         strs(arches),
 	reflect.TypeFor[Provider]():                     strs(providers),
-	reflect.TypeFor[ClusterProfile]():               strs(profiles),
+	reflect.TypeFor[Timers]():                       strs(timerSets),
 	reflect.TypeFor[Fixture]():                      strs(fixtures),
-	reflect.TypeFor[DeviceProfile]():                strs(deviceProfiles),
+	reflect.TypeFor[TrafficPattern]():               strs(trafficPatterns),
 	reflect.TypeFor[FaultKind]():                    strs(faultKindOrder),
 	reflect.TypeFor[Direction]():                    strs(directions),
 	reflect.TypeFor[Signal]():                       strs(signals),

@@ -115,7 +115,7 @@ func (c *ClusterSpec) validate(errs *ErrorList, p fieldPath) {
 		unsupported(errs, p.child("arch"), c.Arch, arches)
 	}
 	enum(errs, p.child("provider"), c.Provider, providers)
-	enum(errs, p.child("profile"), c.Profile, profiles)
+	enum(errs, p.child("profile"), c.Timers, timerSets)
 }
 
 func (w *WorkloadSpec) validate(errs *ErrorList, p fieldPath) {
@@ -190,7 +190,7 @@ func (d *DeviceSpec) validate(errs *ErrorList, p fieldPath) {
 	case d.Rate > MaxDeviceRate:
 		errs.add(p.child("rate"), ErrInvalid, "must be <= %d messages/s per device", MaxDeviceRate)
 	}
-	enum(errs, p.child("profile"), d.Profile, deviceProfiles)
+	enum(errs, p.child("profile"), d.Pattern, trafficPatterns)
 	if d.PayloadBytes < 1 || d.PayloadBytes > MaxPayloadBytes {
 		errs.add(p.child("payloadBytes"), ErrInvalid, "must be from 1 to %d", MaxPayloadBytes)
 	}

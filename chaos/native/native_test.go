@@ -26,7 +26,7 @@ import (
 // b1 in edge-b.
 type env struct {
 	t    *testing.T
-	fb   *fakecluster.Backend
+	fb   *fakecluster.Driver
 	c    *clusters.Cluster
 	kube *fake.Clientset
 	j    *journal.Journal

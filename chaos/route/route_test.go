@@ -29,7 +29,7 @@ func TestParseMode(t *testing.T) {
 	}
 }
 
-func router(t *testing.T, mode Mode, mesh chaosmesh.Status) (*Router, *fakecluster.Backend) {
+func router(t *testing.T, mode Mode, mesh chaosmesh.Status) (*Router, *fakecluster.Driver) {
 	t.Helper()
 	fb, c := fakecluster.New(t, "route", "cp", "b1")
 	kube := fake.NewClientset(

@@ -1,4 +1,4 @@
-// Package kind is the clusters backend for kind: node containers on the
+// Package kind is the clusters driver for kind: node containers on the
 // local Docker engine, driven through kind's Go API (sigs.k8s.io/kind/pkg/
 // cluster), never a kind binary. Each cluster gets its own Docker network
 // so that deleting the cluster can delete the network too.
@@ -33,21 +33,21 @@ const NetworkPrefix = "edgeproof-"
 // serialise creates so concurrent ones cannot see each other's value.
 var createMu sync.Mutex
 
-// Backend drives kind.
-type Backend struct {
+// Driver drives kind.
+type Driver struct {
 	kp *kindcluster.Provider
 }
 
 // New returns a Provider backed by kind on Docker.
 func New(logf func(string, ...any)) *clusters.Provider {
-	return clusters.NewProvider(&Backend{kp: kindcluster.NewProvider(
+	return clusters.NewProvider(&Driver{kp: kindcluster.NewProvider(
 		kindcluster.ProviderWithDocker(),
 		kindcluster.ProviderWithLogger(logger{logf: logf}),
 	)})
 }
 
-// Kind implements clusters.Backend.
-func (b *Backend) Kind() string { return "kind" }
+// Kind implements clusters.Driver.
+func (b *Driver) Kind() string { return "kind" }
 
 // Config renders a topology as a kind cluster config.
 func Config(t *clusters.Topology) *v1alpha4.Cluster {
@@ -63,7 +63,7 @@ func Config(t *clusters.Topology) *v1alpha4.Cluster {
 		}
 		cfg.Nodes = append(cfg.Nodes, v1alpha4.Node{Role: v1alpha4.WorkerRole, Labels: labels})
 	}
-	if t.Spec.Profile == clusters.ProfileFastFailure {
+	if t.Spec.Timers == clusters.TimersFastFailure {
 		cfg.KubeadmConfigPatches = FastFailurePatches()
 	}
 	v1alpha4.SetDefaultsCluster(cfg)
@@ -93,10 +93,10 @@ func FastFailurePatches() []string {
 	}
 }
 
-// Create implements clusters.Backend. kind's Create takes no context, so on
+// Create implements clusters.Driver. kind's Create takes no context, so on
 // cancellation the node containers are removed under it, which makes it
 // fail fast; the caller then deletes whatever is left.
-func (b *Backend) Create(ctx context.Context, name string, t *clusters.Topology, opts clusters.CreateOptions, kubeconfig string) error {
+func (b *Driver) Create(ctx context.Context, name string, t *clusters.Topology, opts clusters.CreateOptions, kubeconfig string) error {
 	createMu.Lock()
 	defer createMu.Unlock()
 	network := NetworkPrefix + name
@@ -150,8 +150,8 @@ func ensureIPv4Network(ctx context.Context, network string) error {
 	return nil
 }
 
-// List implements clusters.Backend.
-func (b *Backend) List(ctx context.Context) ([]string, error) {
+// List implements clusters.Driver.
+func (b *Driver) List(ctx context.Context) ([]string, error) {
 	names, err := b.kp.List()
 	if err != nil {
 		return nil, fmt.Errorf("listing kind clusters: %w", err)
@@ -159,9 +159,9 @@ func (b *Backend) List(ctx context.Context) ([]string, error) {
 	return names, nil
 }
 
-// Delete implements clusters.Backend: node containers, kubeconfig entries
+// Delete implements clusters.Driver: node containers, kubeconfig entries
 // and file, and the cluster's Docker network.
-func (b *Backend) Delete(ctx context.Context, name, kubeconfig string) error {
+func (b *Driver) Delete(ctx context.Context, name, kubeconfig string) error {
 	var errs []error
 	if err := b.kp.Delete(name, kubeconfig); err != nil {
 		errs = append(errs, err)
@@ -210,8 +210,8 @@ func removeStragglers(ctx context.Context, name string) error {
 	return nil
 }
 
-// WriteKubeconfig implements clusters.Backend.
-func (b *Backend) WriteKubeconfig(ctx context.Context, name, path string) error {
+// WriteKubeconfig implements clusters.Driver.
+func (b *Driver) WriteKubeconfig(ctx context.Context, name, path string) error {
 	cfg, err := b.kp.KubeConfig(name, false)
 	if err != nil {
 		return err
@@ -219,8 +219,8 @@ func (b *Backend) WriteKubeconfig(ctx context.Context, name, path string) error 
 	return os.WriteFile(path, []byte(cfg), 0o600)
 }
 
-// Nodes implements clusters.Backend.
-func (b *Backend) Nodes(ctx context.Context, name string) ([]clusters.NodeOps, error) {
+// Nodes implements clusters.Driver.
+func (b *Driver) Nodes(ctx context.Context, name string) ([]clusters.NodeOps, error) {
 	ns, err := b.kp.ListNodes(name)
 	if err != nil {
 		return nil, err
@@ -232,8 +232,8 @@ func (b *Backend) Nodes(ctx context.Context, name string) ([]clusters.NodeOps, e
 	return out, nil
 }
 
-// LoadImageArchive implements clusters.Backend.
-func (b *Backend) LoadImageArchive(ctx context.Context, name, archive string) error {
+// LoadImageArchive implements clusters.Driver.
+func (b *Driver) LoadImageArchive(ctx context.Context, name, archive string) error {
 	ns, err := b.kp.ListInternalNodes(name)
 	if err != nil {
 		return err
@@ -250,8 +250,8 @@ func (b *Backend) LoadImageArchive(ctx context.Context, name, archive string) er
 	return nil
 }
 
-// CollectLogs implements clusters.Backend.
-func (b *Backend) CollectLogs(ctx context.Context, name, dir string) error {
+// CollectLogs implements clusters.Driver.
+func (b *Driver) CollectLogs(ctx context.Context, name, dir string) error {
 	return b.kp.CollectLogs(name, dir)
 }
 

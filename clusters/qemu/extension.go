@@ -144,7 +144,7 @@ func (e *Extension) Delete(ctx context.Context, name string) error {
 
 // CollectLogs implements clusters.Extension: each VM's serial console
 // (this boot's and the previous one's) and, from a running VM, its
-// journal, into dir/<node>/ (beside the backend's node folders).
+// journal, into dir/<node>/ (beside the driver's node folders).
 func (e *Extension) CollectLogs(ctx context.Context, name, dir string) error {
 	return eachVM(name, func(node string, vm *VM) error {
 		out := filepath.Join(dir, node)

@@ -100,7 +100,7 @@ func createOrReuse(ctx context.Context, p *progress.Printer, f createFlags) (*cl
 		}
 		image = res.Image
 	}
-	p.Infof("Creating cluster %q (%d edge nodes, profile %s) from %s", name, len(topo.WorkerZones()), topo.Spec.Profile, image)
+	p.Infof("Creating cluster %q (%d edge nodes, profile %s) from %s", name, len(topo.WorkerZones()), topo.Spec.Timers, image)
 	return prov.Create(ctx, name, topo, clusters.CreateOptions{NodeImage: image, Logf: func(f string, a ...any) { p.Infof("  "+f, a...) }})
 }
 

@@ -1,4 +1,4 @@
-// Package fakecluster is a clusters.Backend for unit tests: nodes are
+// Package fakecluster is a clusters.Driver for unit tests: nodes are
 // in-memory state machines (running, paused, exited) that record every
 // call and emulate the few node commands edgeproof runs (iptables-save and
 // iptables-restore, tc, systemctl, systemd-run, crictl) closely enough to
@@ -21,8 +21,8 @@ import (
 	"github.com/edgeproof/edgeproof/clusters"
 )
 
-// Backend is a fake cluster backend holding one cluster.
-type Backend struct {
+// Driver is a fake cluster driver holding one cluster.
+type Driver struct {
 	// NoNetem makes every node's kernel lack sch_netem.
 	NoNetem bool
 
@@ -36,10 +36,10 @@ type Backend struct {
 // running, and returns it through clusters.Provider.Get. It points
 // EDGEPROOF_CACHE at a temporary directory (so tests using it cannot run
 // in parallel).
-func New(t testing.TB, name string, nodes ...string) (*Backend, *clusters.Cluster) {
+func New(t testing.TB, name string, nodes ...string) (*Driver, *clusters.Cluster) {
 	t.Helper()
 	t.Setenv("EDGEPROOF_CACHE", t.TempDir())
-	b := &Backend{name: name}
+	b := &Driver{name: name}
 	for _, n := range nodes {
 		b.nodes = append(b.nodes, newNode(b, n))
 	}
@@ -51,7 +51,7 @@ func New(t testing.TB, name string, nodes ...string) (*Backend, *clusters.Cluste
 }
 
 // Node returns the fake node called name, or nil.
-func (b *Backend) Node(name string) *Node {
+func (b *Driver) Node(name string) *Node {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, n := range b.nodes {
@@ -64,46 +64,46 @@ func (b *Backend) Node(name string) *Node {
 
 // Calls returns the calls made so far, e.g. "kind-worker kill" or
 // "kind-worker exec systemctl stop kubelet".
-func (b *Backend) Calls() []string {
+func (b *Driver) Calls() []string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return slices.Clone(b.calls)
 }
 
 // ResetCalls forgets the calls made so far.
-func (b *Backend) ResetCalls() {
+func (b *Driver) ResetCalls() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.calls = nil
 }
 
-func (b *Backend) record(format string, args ...any) {
+func (b *Driver) record(format string, args ...any) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.calls = append(b.calls, fmt.Sprintf(format, args...))
 }
 
-// Kind implements clusters.Backend.
-func (b *Backend) Kind() string { return "fake" }
+// Kind implements clusters.Driver.
+func (b *Driver) Kind() string { return "fake" }
 
-// Create implements clusters.Backend; the fake cannot create clusters.
-func (b *Backend) Create(context.Context, string, *clusters.Topology, clusters.CreateOptions, string) error {
-	return errors.New("fake backend: create not supported")
+// Create implements clusters.Driver; the fake cannot create clusters.
+func (b *Driver) Create(context.Context, string, *clusters.Topology, clusters.CreateOptions, string) error {
+	return errors.New("fake driver: create not supported")
 }
 
-// List implements clusters.Backend.
-func (b *Backend) List(context.Context) ([]string, error) { return []string{b.name}, nil }
+// List implements clusters.Driver.
+func (b *Driver) List(context.Context) ([]string, error) { return []string{b.name}, nil }
 
-// Delete implements clusters.Backend.
-func (b *Backend) Delete(context.Context, string, string) error { return nil }
+// Delete implements clusters.Driver.
+func (b *Driver) Delete(context.Context, string, string) error { return nil }
 
-// WriteKubeconfig implements clusters.Backend with a placeholder file.
-func (b *Backend) WriteKubeconfig(_ context.Context, _ string, path string) error {
+// WriteKubeconfig implements clusters.Driver with a placeholder file.
+func (b *Driver) WriteKubeconfig(_ context.Context, _ string, path string) error {
 	return os.WriteFile(path, []byte("# fake\n"), 0o600)
 }
 
-// Nodes implements clusters.Backend.
-func (b *Backend) Nodes(context.Context, string) ([]clusters.NodeOps, error) {
+// Nodes implements clusters.Driver.
+func (b *Driver) Nodes(context.Context, string) ([]clusters.NodeOps, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	out := make([]clusters.NodeOps, len(b.nodes))
@@ -113,11 +113,11 @@ func (b *Backend) Nodes(context.Context, string) ([]clusters.NodeOps, error) {
 	return out, nil
 }
 
-// LoadImageArchive implements clusters.Backend.
-func (b *Backend) LoadImageArchive(context.Context, string, string) error { return nil }
+// LoadImageArchive implements clusters.Driver.
+func (b *Driver) LoadImageArchive(context.Context, string, string) error { return nil }
 
-// CollectLogs implements clusters.Backend.
-func (b *Backend) CollectLogs(context.Context, string, string) error { return nil }
+// CollectLogs implements clusters.Driver.
+func (b *Driver) CollectLogs(context.Context, string, string) error { return nil }
 
 // KubeNode returns a Node object for a fake clientset, with an InternalIP,
 // a podCIDR and labels.

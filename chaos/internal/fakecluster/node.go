@@ -14,7 +14,7 @@ const baseRule = `-A FORWARD -m comment --comment "kubernetes forwarding rules" 
 
 // Node is a fake node.
 type Node struct {
-	b    *Backend
+	b    *Driver
 	name string
 
 	mu         sync.Mutex
@@ -41,7 +41,7 @@ type Container struct {
 	Pod, Namespace string
 }
 
-func newNode(b *Backend, name string) *Node {
+func newNode(b *Driver, name string) *Node {
 	n := &Node{b: b, name: name}
 	n.boot()
 	return n
