@@ -179,8 +179,8 @@ bench: build
 
 ## test: everything CI runs: vet, unit tests, the smoke e2e with the two fastest mutants, the chaos and cleanup tests. The arm64 QEMU specs are in e2e-nightly (make e2e-qemu): their disk takes about an hour to build cold, which a fresh CI machine cannot fit beside the node image
 test: prepare browser node-image
-	$(MAKE) --no-print-directory e2e-test MEANWHILE='$(MAKE) --no-print-directory vet unit'
-	$(MAKE) --no-print-directory e2e-cleanup
+	$(MAKE) --no-print-directory e2e-test SHARD= MEANWHILE='$(MAKE) --no-print-directory vet unit'
+	$(MAKE) --no-print-directory e2e-cleanup SHARD=
 
 ## clean: remove local outputs (the cache in ~/.cache/edgeproof stays)
 clean:

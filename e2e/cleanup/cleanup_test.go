@@ -82,7 +82,7 @@ func suite(t *testing.T, name string, env ...string) (*exec.Cmd, *bytes.Buffer) 
 	// budget fails, and the catalog smoke scenario would add a minute.
 	cmd := exec.Command(suiteBinary, "-test.timeout=20m", "-ginkgo.label-filter=smoke", "-ginkgo.focus=Smoke: an edge cluster", "-ginkgo.v")
 	cmd.Dir = ".."
-	cmd.Env = append(os.Environ(), "E2E_CLUSTER_NAME="+name, "EDGEPROOF_CLUSTER=", "E2E_KEEP_CLUSTER=", "ARTIFACTS="+t.TempDir())
+	cmd.Env = append(os.Environ(), "E2E_CLUSTER_NAME="+name, "EDGEPROOF_CLUSTER=", "E2E_KEEP_CLUSTER=", "E2E_SHARD=", "ARTIFACTS="+t.TempDir())
 	cmd.Env = append(cmd.Env, env...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
