@@ -140,7 +140,7 @@ certify: node-image
 ## certify-merge: join the report directories of every shard of a sharded certify run (SHARD_DIRS) into $(CERTIFY_DIR), bundle and verify it; fails if a shard is missing or given twice
 certify-merge: build
 	@test -n "$(SHARD_DIRS)" || { echo "certify-merge needs SHARD_DIRS, the report directories of every shard"; exit 2; }
-	rm -rf $(CERTIFY_DIR)
+	rm -rf $(CERTIFY_DIR) $(ARTIFACTS)/certification.tar.gz
 	$(EDGEPROOF) report merge --out $(CERTIFY_DIR) $(SHARD_DIRS)
 	@rc=0; $(EDGEPROOF) certify bundle --artifacts $(CERTIFY_DIR) --out $(ARTIFACTS)/certification.tar.gz \
 	    --scenarios '$(CURDIR)/scenarios/catalog/*.yaml' --scenarios $(CERTIFY_PROFILE) $(if $(CERTIFY_KEY),--key $(CERTIFY_KEY)) || exit 1; \

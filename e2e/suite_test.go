@@ -37,8 +37,12 @@ var (
 // suiteName is the suite's description; Ginkgo's skip patterns match it.
 const suiteName = "edgeproof e2e"
 
-// runShard is the shard this process runs ($E2E_SHARD), nil for all.
-var runShard *shard.Shard
+// runShard is the shard this process runs ($E2E_SHARD), nil for all, and
+// shardPlan its part of the split.
+var (
+	runShard  *shard.Shard
+	shardPlan *framework.ShardPlan
+)
 
 func TestE2E(t *testing.T) {
 	RegisterFailHandler(Fail)
@@ -54,11 +58,15 @@ func TestE2E(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		skips, err := framework.ShardSkips(*runShard, root, suiteName, PreviewSpecs(suiteName), os.Stderr)
-		if err != nil {
+		if shardPlan, err = framework.PlanShard(*runShard, root, suiteName, PreviewSpecs(suiteName), os.Stderr); err != nil {
 			t.Fatal(err)
 		}
-		suiteConfig.SkipStrings = append(suiteConfig.SkipStrings, skips...)
+		suiteConfig.SkipStrings = append(suiteConfig.SkipStrings, shardPlan.Skips...)
+		// A shard whose part is empty runs no setup; its report must still
+		// say what built it, or the merge cannot match it to the others.
+		if environment, err = baseEnvironment(root); err != nil {
+			t.Fatal(err)
+		}
 	}
 	RunSpecs(t, suiteName, suiteConfig, reporterConfig)
 }
@@ -98,17 +106,27 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 	cluster, err = framework.Provider(printer).Get(context.Background(), handle.Name)
 	Expect(err).NotTo(HaveOccurred())
 	environment = framework.Environment(context.Background(), cluster)
-	// The catalog files the specs load, and the budget profile that judges
-	// them, so a report names exactly what ran (and shards judged by other
-	// files do not merge).
-	files, err := filepath.Glob(filepath.Join(repoRoot, "scenarios", "catalog", "*.yaml"))
-	Expect(err).NotTo(HaveOccurred())
-	if p := framework.ProfilePath(repoRoot); p != "" {
+	base, err := baseEnvironment(repoRoot)
+	Expect(err).NotTo(HaveOccurred(), "hashing the scenario files")
+	environment.ScenarioFiles = base.ScenarioFiles
+}, NodeTimeout(30*time.Minute))
+
+// baseEnvironment is what can be fingerprinted without a cluster: the
+// build, the host, and the catalog files the specs load with the budget
+// profile that judges them, so a report names exactly what ran (and shards
+// judged by other files do not merge).
+func baseEnvironment(root string) (reports.Environment, error) {
+	env := fingerprint.Of(context.Background(), nil)
+	files, err := filepath.Glob(filepath.Join(root, "scenarios", "catalog", "*.yaml"))
+	if err != nil {
+		return env, err
+	}
+	if p := framework.ProfilePath(root); p != "" {
 		files = append(files, p)
 	}
-	environment.ScenarioFiles, err = fingerprint.HashFiles(repoRoot, files...)
-	Expect(err).NotTo(HaveOccurred(), "hashing the scenario files")
-}, NodeTimeout(30*time.Minute))
+	env.ScenarioFiles, err = fingerprint.HashFiles(root, files...)
+	return env, err
+}
 
 var _ = ReportAfterSuite("reports", func(r Report) {
 	if r.SuiteConfig.DryRun {
@@ -120,7 +138,7 @@ var _ = ReportAfterSuite("reports", func(r Report) {
 	Expect(err).NotTo(HaveOccurred())
 	rep := framework.BuildReport(r, environment, dir)
 	if runShard != nil {
-		rep.Shard = &reports.Shard{Index: runShard.Index, Total: runShard.Total}
+		shardPlan.Keep(rep, *runShard)
 	}
 	Expect(reports.WriteAll(rep, dir)).To(Succeed(), "writing junit.xml, report.json, summary.md and index.html")
 	Expect(framework.WriteFailures(dir, r, rep)).To(Succeed())

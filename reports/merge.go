@@ -65,6 +65,10 @@ func Merge(parts []*Report, artifactDir func(index int) string) (*Report, error)
 		if p.Shard == nil {
 			return nil, fmt.Errorf("merge: report %d (suite started %s) is not a shard: run it with SHARD=i/N", i+1, p.Suite.Started.Format("2006-01-02 15:04:05"))
 		}
+		if p.Shard.Plan != parts[0].Shard.Plan || p.Shard.Specs != parts[0].Shard.Specs {
+			return nil, fmt.Errorf("merge: shard %d/%d and shard %d/%d split different sets of specs (other filters, spec names or durations file): run every shard from the same checkout and make target",
+				parts[0].Shard.Index, parts[0].Shard.Total, p.Shard.Index, p.Shard.Total)
+		}
 		shards = append(shards, ShardEnvironment{Index: p.Shard.Index, Total: p.Shard.Total, Suite: p.Suite, Environment: p.Environment})
 	}
 	if err := ShardSet(shards); err != nil {
@@ -99,6 +103,9 @@ func Merge(parts []*Report, artifactDir func(index int) string) (*Report, error)
 			}
 			out.Scenarios = append(out.Scenarios, s)
 		}
+	}
+	if want := first.Shard.Specs; want > 0 && len(out.Scenarios) != want {
+		return nil, fmt.Errorf("merge: the shards hold %d scenarios, but their split covers %d specs: a shard's report is incomplete", len(out.Scenarios), want)
 	}
 	out.Suite.Duration = Duration(out.Suite.Finished.Sub(out.Suite.Started))
 	return out, out.Validate()

@@ -18,7 +18,7 @@ func shardsOf(t *testing.T, n int) []*Report {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r.Shard = &Shard{Index: i, Total: n}
+		r.Shard = &Shard{Index: i, Total: n, Plan: "plan-1", Specs: len(r.Scenarios)}
 		r.Suite.Started = r.Suite.Started.Add(time.Duration(i) * time.Minute)
 		r.Suite.Finished = r.Suite.Finished.Add(time.Duration(i) * time.Minute)
 		var mine []Scenario
@@ -104,6 +104,16 @@ func TestMergeRefusesAnIncompleteOrMixedSplit(t *testing.T) {
 			return p
 		}, "ran in shard 1 and shard 2"},
 		"nothing": {func() []*Report { return nil }, "no shard reports"},
+		"other split plan": {func() []*Report {
+			p := shardsOf(t, 2)
+			p[1].Shard.Plan = "plan-2"
+			return p
+		}, "split different sets of specs"},
+		"a shard's report incomplete": {func() []*Report {
+			p := shardsOf(t, 2)
+			p[1].Scenarios = nil
+			return p
+		}, "their split covers 3 specs"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

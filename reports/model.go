@@ -30,6 +30,12 @@ type Shard struct {
 	Index int `json:"index"`
 	// Total is how many shards the run was split into.
 	Total int `json:"total"`
+	// Plan identifies the split: a hash of every selected spec and the
+	// shard it went to, the same on every shard of one run.
+	Plan string `json:"plan,omitempty"`
+	// Specs is how many specs the whole split covers: a merge of every
+	// shard must hold that many scenarios.
+	Specs int `json:"specs,omitempty"`
 }
 
 // Suite identifies one run of a test suite.

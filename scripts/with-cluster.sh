@@ -19,8 +19,8 @@ cleanup() {
 	# A creation still running is interrupted first; it removes what it
 	# made, and the delete below catches anything left.
 	if [ -n "$create" ]; then kill -INT "$create" 2>/dev/null || true; wait "$create" 2>/dev/null || true; fi
-	"$EDGEPROOF" cluster delete "$name"
 	rm -f "$log"
+	"$EDGEPROOF" cluster delete "$name"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -32,6 +32,8 @@ else
 	create=$!
 	rc=0
 	bash -c "$MEANWHILE" || rc=$?
+	# No point finishing a cluster nothing will use.
+	[ "$rc" = 0 ] || kill -INT "$create" 2>/dev/null || true
 	crc=0
 	wait "$create" || crc=$?
 	create=

@@ -68,8 +68,9 @@ func newReportDurationsCmd() *cobra.Command {
 		Use:   "durations --into FILE REPORT_DIR...",
 		Short: "Record the measured spec durations that balance shards (e2e/durations.yaml)",
 		Long: `Durations reads report.json from each directory and writes the wall time
-of every spec that ran into FILE, keeping FILE's other entries; later
-directories win. Skipped specs are not measurements and are left out.`,
+of every spec that passed into FILE, keeping FILE's other entries; later
+directories win. Skipped and failed specs can end early, so they are not
+measurements and are left out.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if into == "" {
@@ -88,7 +89,7 @@ directories win. Skipped specs are not measurements and are left out.`,
 					return err
 				}
 				for _, s := range r.Scenarios {
-					if s.State != reports.StateSkipped {
+					if s.State == reports.StatePassed { // a failure or skip may end early
 						d[s.Name] = math.Round(s.Duration.Seconds()*10) / 10
 						n++
 					}

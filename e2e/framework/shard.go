@@ -1,6 +1,8 @@
 package framework
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +13,7 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/edgeproof/edgeproof/internal/shard"
+	"github.com/edgeproof/edgeproof/reports"
 )
 
 // DurationsFile holds the measured spec durations that balance shards,
@@ -31,22 +34,44 @@ func ShardFromEnv() (*shard.Shard, error) {
 	return &s, nil
 }
 
-// ShardSkips returns Ginkgo skip patterns that leave only s's part of the
-// specs preview says would run; w gets one line saying what the shard
-// takes. preview must apply the same filters as the real run, so every
-// shard splits the same set.
-func ShardSkips(s shard.Shard, repoRoot, suite string, preview types.Report, w io.Writer) ([]string, error) {
+// ShardPlan is one shard's part of a split and what identifies the split.
+type ShardPlan struct {
+	// Skips are Ginkgo skip patterns for the specs of the other shards.
+	Skips []string
+	// Outside are the full texts of those specs.
+	Outside map[string]bool
+	// Plan is a hash of every selected spec and the shard it went to: the
+	// same on every shard of one split.
+	Plan string
+	// Specs is how many specs the whole split covers.
+	Specs int
+}
+
+// PlanShard returns s's part of the specs preview says would run; w gets
+// one line saying what the shard takes. preview must apply the same
+// filters as the real run, so every shard splits the same set.
+func PlanShard(s shard.Shard, repoRoot, suite string, preview types.Report, w io.Writer) (*ShardPlan, error) {
 	d, err := shard.LoadDurations(filepath.Join(repoRoot, DurationsFile))
 	if err != nil {
 		return nil, err
 	}
 	units := ShardUnits(preview)
-	outside := map[string]bool{}
-	var skips []string
-	for _, spec := range shard.Outside(units, d, s) {
-		outside[spec] = true
-		skips = append(skips, "^"+regexp.QuoteMeta(suite+" "+spec)+"$")
+	plan := &ShardPlan{Outside: map[string]bool{}}
+	h := sha256.New()
+	for i, part := range shard.Assign(units, d, s.Total) {
+		for _, u := range part {
+			for _, spec := range u.Specs {
+				fmt.Fprintf(h, "%d\t%s\n", i+1, spec)
+				plan.Specs++
+				if i != s.Index-1 {
+					plan.Outside[spec] = true
+					plan.Skips = append(plan.Skips, "^"+regexp.QuoteMeta(suite+" "+spec)+"$")
+				}
+			}
+		}
 	}
+	plan.Plan = hex.EncodeToString(h.Sum(nil))
+	outside := plan.Outside
 	var mine []string
 	var seconds float64
 	for _, u := range units {
@@ -57,7 +82,20 @@ func ShardSkips(s shard.Shard, repoRoot, suite string, preview types.Report, w i
 	}
 	fmt.Fprintf(w, "shard %s: %d of %d units, about %.0f s by %s: %s\n",
 		s, len(mine), len(units), seconds, DurationsFile, strings.Join(mine, "; "))
-	return skips, nil
+	return plan, nil
+}
+
+// Keep drops from rep the scenarios of other shards: Ginkgo reports them
+// as skipped, and a suite cut short keeps its skips in the report.
+func (p *ShardPlan) Keep(rep *reports.Report, s shard.Shard) {
+	kept := rep.Scenarios[:0]
+	for _, sc := range rep.Scenarios {
+		if !p.Outside[sc.Name] {
+			kept = append(kept, sc)
+		}
+	}
+	rep.Scenarios = kept
+	rep.Shard = &reports.Shard{Index: s.Index, Total: s.Total, Plan: p.Plan, Specs: p.Specs}
 }
 
 // ShardUnits groups the specs a preview would run into what a shard takes
@@ -71,7 +109,9 @@ func ShardUnits(preview types.Report) []shard.Unit {
 		}
 		key := r.FullText()
 		if r.IsInOrderedContainer {
-			key = strings.Join(r.ContainerHierarchyTexts, " ")
+			// The outermost container: an ordered container's nested
+			// containers must stay with it.
+			key = r.ContainerHierarchyTexts[0]
 		}
 		if i, ok := index[key]; ok {
 			units[i].Specs = append(units[i].Specs, r.FullText())

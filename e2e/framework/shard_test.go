@@ -11,6 +11,7 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/edgeproof/edgeproof/internal/shard"
+	"github.com/edgeproof/edgeproof/reports"
 )
 
 func previewOf(specs ...types.SpecReport) types.Report {
@@ -42,12 +43,18 @@ func TestShardSkipsSplitTheSelectedSpecsOnce(t *testing.T) {
 		t.Fatalf("units %v: want the ordered container as one unit of two specs, and three others", units)
 	}
 	runs := map[string]int{}
+	plans := map[string]bool{}
 	for i := 1; i <= 3; i++ {
 		var log bytes.Buffer
-		skips, err := ShardSkips(shard.Shard{Index: i, Total: 3}, root, "suite", preview, &log)
+		p, err := PlanShard(shard.Shard{Index: i, Total: 3}, root, "suite", preview, &log)
 		if err != nil {
 			t.Fatal(err)
 		}
+		plans[p.Plan] = true
+		if p.Specs != 5 {
+			t.Errorf("shard %d: plan covers %d specs, want 5", i, p.Specs)
+		}
+		skips := p.Skips
 		re := regexp.MustCompile(strings.Join(skips, "|"))
 		for _, s := range preview.SpecReports[:5] {
 			if len(skips) == 0 || !re.MatchString("suite "+s.FullText()) {
@@ -57,6 +64,9 @@ func TestShardSkipsSplitTheSelectedSpecsOnce(t *testing.T) {
 		if !strings.HasPrefix(log.String(), "shard "+shard.Shard{Index: i, Total: 3}.String()) {
 			t.Errorf("shard %d printed %q", i, log.String())
 		}
+	}
+	if len(plans) != 1 {
+		t.Errorf("the shards computed %d different plans, want one", len(plans))
 	}
 	for _, s := range preview.SpecReports[:5] {
 		if runs[s.FullText()] != 1 {
@@ -68,8 +78,19 @@ func TestShardSkipsSplitTheSelectedSpecsOnce(t *testing.T) {
 	}
 	// The 400 s spec is a shard of its own.
 	var log bytes.Buffer
-	if _, err := ShardSkips(shard.Shard{Index: 1, Total: 3}, root, "suite", preview, &log); err != nil || !strings.Contains(log.String(), "1 of 4 units, about 400 s") {
-		t.Errorf("shard 1: %q, %v; want the longest spec alone", log.String(), err)
+	p, err := PlanShard(shard.Shard{Index: 1, Total: 3}, root, "suite", preview, &log)
+	if err != nil || !strings.Contains(log.String(), "1 of 4 units, about 400 s") {
+		t.Fatalf("shard 1: %q, %v; want the longest spec alone", log.String(), err)
+	}
+	// A suite cut short reports the other shards' specs as skipped too;
+	// Keep drops them and records the plan.
+	rep := &reports.Report{}
+	for _, s := range preview.SpecReports[:5] {
+		rep.Scenarios = append(rep.Scenarios, reports.Scenario{Name: s.FullText(), State: reports.StateSkipped})
+	}
+	p.Keep(rep, shard.Shard{Index: 1, Total: 3})
+	if len(rep.Scenarios) != 1 || rep.Scenarios[0].Name != "Catalog scenario a" || rep.Shard.Plan != p.Plan || rep.Shard.Specs != 5 {
+		t.Errorf("Keep left %v, shard %+v", rep.Scenarios, rep.Shard)
 	}
 }
 

@@ -64,9 +64,12 @@ func LoadDurations(path string) (Durations, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading spec durations: %w", err)
 	}
-	var d Durations
+	d := Durations{}
 	if err := yaml.UnmarshalStrict(raw, &d); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if d == nil { // a file of comments only
+		d = Durations{}
 	}
 	for spec, s := range d {
 		if s < 0 {

@@ -112,6 +112,12 @@ func TestDurationsRoundTripAndRejectBadFiles(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Fatalf("LoadDurations = %v, %v; want %v", got, err, want)
 	}
+	if err := os.WriteFile(p, []byte("# only a comment\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := LoadDurations(p); err != nil || d == nil || len(d) != 0 {
+		t.Fatalf("a comment-only file: %v, %v; want an empty, writable map", d, err)
+	}
 	for name, body := range map[string]string{"negative": "a: -1\n", "not a number": "a: soon\n", "list": "- a\n"} {
 		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
 			t.Fatal(err)
