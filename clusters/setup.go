@@ -88,10 +88,18 @@ func setup(ctx context.Context, c *Cluster, t *Topology, logf func(string, ...an
 		return err
 	}
 	logf("waiting for nodes and kube-system pods to be Ready")
+	start := time.Now()
 	if err := WaitReady(ctx, cs, ReadyTimeout); err != nil {
 		return err
 	}
-	return waitMetricsAPI(ctx, cs, MetricsAPITimeout, logf)
+	ready := time.Since(start)
+	if err := waitMetricsAPI(ctx, cs, MetricsAPITimeout, logf); err != nil {
+		return err
+	}
+	// The split says where the seconds after kind's part go.
+	logf("nodes and kube-system Ready after %s, metrics API served %s later",
+		ready.Round(100*time.Millisecond), (time.Since(start) - ready).Round(100*time.Millisecond))
+	return nil
 }
 
 // waitRegistered waits until at least want Nodes exist.
