@@ -28,12 +28,34 @@ const availabilityGrace = 5 * time.Second
 // rather than waited for.
 const drainSettle = 10 * time.Second
 
+// drainStall is how long nothing may move (messages held by devices,
+// queued in gateways, received by the sink) before a drain that still has
+// messages upstream fails: about three times the longest reconnect backoff
+// of a gateway uplink (~11 s), so a reconnect in progress is not a stall.
+const drainStall = 30 * time.Second
+
+// progress remembers when the drain's counts last changed.
+type progress struct {
+	held, queued, got uint64
+	since             time.Time
+}
+
+// stalledFor updates p with the current counts and returns how long they
+// have stood still.
+func (p *progress) stalledFor(now time.Time, held, queued, got uint64) time.Duration {
+	if p.since.IsZero() || held != p.held || queued != p.queued || got != p.got {
+		*p = progress{held: held, queued: queued, got: got, since: now}
+	}
+	return now.Sub(p.since)
+}
+
 // drain stops the devices and waits until nothing is held upstream of the
 // sink: the devices hold no unacknowledged message, every gateway answered
 // with an empty queue, and the sink received everything acknowledged (or
 // stopped receiving for drainSettle, the rest being loss that delivery
-// judges). A drain that times out is an error naming where the undelivered
-// messages are: a pipeline that stalled must not pass.
+// judges). A drain that times out, or in which nothing moves for
+// drainStall while messages are still upstream, is an error naming where
+// the undelivered messages are: a pipeline that stalled must not pass.
 func drain(ctx context.Context, w *workload.Workload, m *monitor, timeout time.Duration, say func(string, ...any)) error {
 	if !w.Spec.DeviceSim {
 		return nil
@@ -44,6 +66,7 @@ func drain(ctx context.Context, w *workload.Workload, m *monitor, timeout time.D
 	deadline := time.Now().Add(timeout)
 	var still time.Time // since when the sink's count stood still
 	var lastGot uint64
+	var moved progress
 	for {
 		up := m.sample(ctx)
 		_, recv, acked, _, _ := m.snapshot()
@@ -51,7 +74,18 @@ func drain(ctx context.Context, w *workload.Workload, m *monitor, timeout time.D
 		if got != lastGot || still.IsZero() {
 			still, lastGot = time.Now(), got
 		}
+		stalled := moved.stalledFor(time.Now(), uint64(up.held), uint64(up.queued), got)
 		empty := up.simsDone && up.gatewaysDone && up.held == 0 && up.queued == 0
+		where := func() string {
+			w := fmt.Sprintf("devices hold %d unacknowledged, gateways queue %d, the sink has %d of %d acknowledged", up.held, up.queued, got, want)
+			if !up.simsDone {
+				w += "; not every simulator answered"
+			}
+			if !up.gatewaysDone {
+				w += "; not every gateway answered"
+			}
+			return w
+		}
 		switch {
 		case empty && got >= want:
 			say("drained: %d acknowledged, %d received by the sink", want, got)
@@ -60,15 +94,10 @@ func drain(ctx context.Context, w *workload.Workload, m *monitor, timeout time.D
 			say("drained: nothing held upstream; the sink has %d of %d acknowledged and stopped receiving %s ago (the rest is judged as lost)",
 				got, want, drainSettle)
 			return nil
+		case !empty && stalled >= drainStall:
+			return fmt.Errorf("not drained: nothing moved for %s: %s", drainStall, where())
 		case time.Now().After(deadline):
-			where := fmt.Sprintf("devices hold %d unacknowledged, gateways queue %d, the sink has %d of %d acknowledged", up.held, up.queued, got, want)
-			if !up.simsDone {
-				where += "; not every simulator answered"
-			}
-			if !up.gatewaysDone {
-				where += "; not every gateway answered"
-			}
-			return fmt.Errorf("not drained after %s: %s", timeout, where)
+			return fmt.Errorf("not drained after %s: %s", timeout, where())
 		}
 		if !sleepUntil(ctx, time.Now().Add(time.Second)) {
 			return ctx.Err()
