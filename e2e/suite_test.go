@@ -106,26 +106,31 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 	cluster, err = framework.Provider(printer).Get(context.Background(), handle.Name)
 	Expect(err).NotTo(HaveOccurred())
 	environment = framework.Environment(context.Background(), cluster)
-	base, err := baseEnvironment(repoRoot)
+	environment.ScenarioFiles, err = scenarioFiles(repoRoot)
 	Expect(err).NotTo(HaveOccurred(), "hashing the scenario files")
-	environment.ScenarioFiles = base.ScenarioFiles
 }, NodeTimeout(30*time.Minute))
 
 // baseEnvironment is what can be fingerprinted without a cluster: the
-// build, the host, and the catalog files the specs load with the budget
-// profile that judges them, so a report names exactly what ran (and shards
-// judged by other files do not merge).
+// build, the host and the scenario files.
 func baseEnvironment(root string) (reports.Environment, error) {
 	env := fingerprint.Of(context.Background(), nil)
+	var err error
+	env.ScenarioFiles, err = scenarioFiles(root)
+	return env, err
+}
+
+// scenarioFiles hashes the catalog files the specs load and the budget
+// profile that judges them, so a report names exactly what ran (and shards
+// judged by other files do not merge).
+func scenarioFiles(root string) ([]reports.FileHash, error) {
 	files, err := filepath.Glob(filepath.Join(root, "scenarios", "catalog", "*.yaml"))
 	if err != nil {
-		return env, err
+		return nil, err
 	}
 	if p := framework.ProfilePath(root); p != "" {
 		files = append(files, p)
 	}
-	env.ScenarioFiles, err = fingerprint.HashFiles(root, files...)
-	return env, err
+	return fingerprint.HashFiles(root, files...)
 }
 
 var _ = ReportAfterSuite("reports", func(r Report) {
