@@ -22,21 +22,16 @@ var MetricsAPITimeout = 90 * time.Second
 // say so. (A metrics API that stayed unavailable on fresh clusters was a
 // connection leaked past kube-proxy: see guardServiceCIDR.)
 func waitMetricsAPI(ctx context.Context, cs kubernetes.Interface, timeout time.Duration, logf func(string, ...any)) error {
-	wctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	for {
-		_, err := cs.Discovery().RESTClient().Get().AbsPath(metricsAPIPath).DoRaw(wctx)
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-wctx.Done():
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			logf("warning: metrics API not served after %s (GET %s: %v); HPA scenarios will fail on it", timeout, metricsAPIPath, err)
-			return nil
-		case <-time.After(time.Second):
-		}
+	err := poll(ctx, timeout, time.Second, func(ctx context.Context) (string, error) {
+		_, err := cs.Discovery().RESTClient().Get().AbsPath(metricsAPIPath).DoRaw(ctx)
+		return "", err
+	})
+	if err == nil {
+		return nil
 	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	logf("warning: metrics API not served after %s (GET %s: %v); HPA scenarios will fail on it", timeout, metricsAPIPath, err)
+	return nil
 }

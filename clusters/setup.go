@@ -2,6 +2,7 @@ package clusters
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -104,43 +105,50 @@ func setup(ctx context.Context, c *Cluster, t *Topology, logf func(string, ...an
 
 // waitRegistered waits until at least want Nodes exist.
 func waitRegistered(ctx context.Context, cs kubernetes.Interface, want int, timeout time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	for {
+	err := poll(ctx, timeout, 500*time.Millisecond, func(ctx context.Context) (string, error) {
 		nodes, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
-		if err == nil && len(nodes.Items) >= want {
-			return nil
+		if err != nil || len(nodes.Items) >= want {
+			return "", err
 		}
-		select {
-		case <-ctx.Done():
-			if err != nil {
-				return fmt.Errorf("waiting for %d nodes to register: %w", want, err)
-			}
-			return fmt.Errorf("only %d of %d nodes registered after %s", len(nodes.Items), want, timeout)
-		case <-time.After(500 * time.Millisecond):
-		}
+		return fmt.Sprintf("only %d of %d nodes registered", len(nodes.Items), want), nil
+	})
+	if err != nil {
+		return fmt.Errorf("waiting %s for %d nodes to register: %w", timeout, want, err)
 	}
+	return nil
 }
 
 // WaitReady waits until every node is Ready and every kube-system pod is
 // Ready, and names what is not when the timeout expires.
 func WaitReady(ctx context.Context, cs kubernetes.Interface, timeout time.Duration) error {
+	err := poll(ctx, timeout, time.Second, func(ctx context.Context) (string, error) {
+		pending, err := notReady(ctx, cs)
+		return strings.Join(pending, ", "), err
+	})
+	if err != nil {
+		return fmt.Errorf("cluster not ready after %s: %w", timeout, err)
+	}
+	return nil
+}
+
+// poll calls check every interval until it reports nothing pending and no
+// error. When timeout passes first it returns check's last error, or else
+// what it last reported pending.
+func poll(ctx context.Context, timeout, interval time.Duration, check func(context.Context) (pending string, err error)) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	var pending []string
 	for {
-		var err error
-		pending, err = notReady(ctx, cs)
-		if err == nil && len(pending) == 0 {
+		pending, err := check(ctx)
+		if err == nil && pending == "" {
 			return nil
 		}
 		select {
 		case <-ctx.Done():
 			if err != nil {
-				return fmt.Errorf("cluster not ready after %s: %w", timeout, err)
+				return err
 			}
-			return fmt.Errorf("cluster not ready after %s: %s", timeout, strings.Join(pending, ", "))
-		case <-time.After(time.Second):
+			return errors.New(pending)
+		case <-time.After(interval):
 		}
 	}
 }
