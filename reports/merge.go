@@ -9,6 +9,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/edgeproof/edgeproof/internal/shard"
 )
 
 // ShardSet checks that shards are a complete split: one total for all, and
@@ -147,7 +149,7 @@ func MergeDirs(out string, dirs []string) (*Report, error) {
 			return nil, fmt.Errorf("merge: %s is not a shard's report: run the suite with SHARD=i/N", filepath.Join(d, JSONFile))
 		}
 		if prev, dup := src[r.Shard.Index]; dup {
-			return nil, fmt.Errorf("merge: %s and %s are both shard %s", prev, d, shardName(r.Shard))
+			return nil, fmt.Errorf("merge: %s and %s are both shard %s", prev, d, r.Shard.part())
 		}
 		src[r.Shard.Index] = d
 		parts = append(parts, r)
@@ -181,7 +183,8 @@ func MergeDirs(out string, dirs []string) (*Report, error) {
 // ShardDir is where a merged report keeps shard i's own files.
 func ShardDir(i int) string { return fmt.Sprintf("shard-%d", i) }
 
-func shardName(s *Shard) string { return fmt.Sprintf("%d/%d", s.Index, s.Total) }
+// part is s as the shard splitter names and checks it.
+func (s Shard) part() shard.Shard { return shard.Shard{Index: s.Index, Total: s.Total} }
 
 // copyShardFiles copies every regular file under dir except the report
 // files the merge rewrites.

@@ -50,8 +50,10 @@ func (r *Report) Validate() error {
 		}
 	}
 
-	if sh := r.Shard; sh != nil && (sh.Total < 1 || sh.Total > 64 || sh.Index < 1 || sh.Index > sh.Total) {
-		add("shard %d/%d: want 1 <= index <= total <= 64", sh.Index, sh.Total)
+	if r.Shard != nil {
+		if err := r.Shard.part().Check(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if err := ShardSet(r.Environment.Shards); err != nil {
 		add("environment.shards: %w", err)

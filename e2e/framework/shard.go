@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 
 	"github.com/onsi/ginkgo/v2/types"
@@ -36,9 +37,7 @@ func ShardFromEnv() (*shard.Shard, error) {
 
 // ShardPlan is one shard's part of a split and what identifies the split.
 type ShardPlan struct {
-	// Skips are Ginkgo skip patterns for the specs of the other shards.
-	Skips []string
-	// Outside are the full texts of those specs.
+	// Outside are the full texts of the other shards' specs.
 	Outside map[string]bool
 	// Plan is a hash of every selected spec and the shard it went to: the
 	// same on every shard of one split.
@@ -50,7 +49,7 @@ type ShardPlan struct {
 // PlanShard returns s's part of the specs preview says would run; w gets
 // one line saying what the shard takes. preview must apply the same
 // filters as the real run, so every shard splits the same set.
-func PlanShard(s shard.Shard, repoRoot, suite string, preview types.Report, w io.Writer) (*ShardPlan, error) {
+func PlanShard(s shard.Shard, repoRoot string, preview types.Report, w io.Writer) (*ShardPlan, error) {
 	d, err := shard.LoadDurations(filepath.Join(repoRoot, DurationsFile))
 	if err != nil {
 		return nil, err
@@ -65,17 +64,15 @@ func PlanShard(s shard.Shard, repoRoot, suite string, preview types.Report, w io
 				plan.Specs++
 				if i != s.Index-1 {
 					plan.Outside[spec] = true
-					plan.Skips = append(plan.Skips, "^"+regexp.QuoteMeta(suite+" "+spec)+"$")
 				}
 			}
 		}
 	}
 	plan.Plan = hex.EncodeToString(h.Sum(nil))
-	outside := plan.Outside
 	var mine []string
 	var seconds float64
 	for _, u := range units {
-		if !outside[u.Specs[0]] {
+		if !plan.Outside[u.Specs[0]] {
 			mine = append(mine, u.Key)
 			seconds += d.Weight(u)
 		}
@@ -83,6 +80,18 @@ func PlanShard(s shard.Shard, repoRoot, suite string, preview types.Report, w io
 	fmt.Fprintf(w, "shard %s: %d of %d units, about %.0f s by %s: %s\n",
 		s, len(mine), len(units), seconds, DurationsFile, strings.Join(mine, "; "))
 	return plan, nil
+}
+
+// Skips are Ginkgo skip patterns for the other shards' specs, matched as
+// Ginkgo matches them: against the suite's description, a space and the
+// spec's full text.
+func (p *ShardPlan) Skips(suite string) []string {
+	var out []string
+	for spec := range p.Outside {
+		out = append(out, "^"+regexp.QuoteMeta(suite+" "+spec)+"$")
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Keep drops from rep the scenarios of other shards: Ginkgo reports them

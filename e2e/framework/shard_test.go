@@ -46,7 +46,7 @@ func TestShardSkipsSplitTheSelectedSpecsOnce(t *testing.T) {
 	plans := map[string]bool{}
 	for i := 1; i <= 3; i++ {
 		var log bytes.Buffer
-		p, err := PlanShard(shard.Shard{Index: i, Total: 3}, root, "suite", preview, &log)
+		p, err := PlanShard(shard.Shard{Index: i, Total: 3}, root, preview, &log)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -54,7 +54,7 @@ func TestShardSkipsSplitTheSelectedSpecsOnce(t *testing.T) {
 		if p.Specs != 5 {
 			t.Errorf("shard %d: plan covers %d specs, want 5", i, p.Specs)
 		}
-		skips := p.Skips
+		skips := p.Skips("suite")
 		re := regexp.MustCompile(strings.Join(skips, "|"))
 		for _, s := range preview.SpecReports[:5] {
 			if len(skips) == 0 || !re.MatchString("suite "+s.FullText()) {
@@ -78,7 +78,7 @@ func TestShardSkipsSplitTheSelectedSpecsOnce(t *testing.T) {
 	}
 	// The 400 s spec is a shard of its own.
 	var log bytes.Buffer
-	p, err := PlanShard(shard.Shard{Index: 1, Total: 3}, root, "suite", preview, &log)
+	p, err := PlanShard(shard.Shard{Index: 1, Total: 3}, root, preview, &log)
 	if err != nil || !strings.Contains(log.String(), "1 of 4 units, about 400 s") {
 		t.Fatalf("shard 1: %q, %v; want the longest spec alone", log.String(), err)
 	}

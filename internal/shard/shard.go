@@ -35,10 +35,16 @@ func Parse(v string) (Shard, error) {
 	if err1 != nil || err2 != nil {
 		return Shard{}, fmt.Errorf("shard %q: want i/N with whole numbers, e.g. 2/3", v)
 	}
-	if total < 1 || total > 64 || index < 1 || index > total {
-		return Shard{}, fmt.Errorf("shard %q: want 1 <= i <= N <= 64", v)
+	s := Shard{Index: index, Total: total}
+	return s, s.Check()
+}
+
+// Check reports a shard outside 1 <= index <= total <= 64.
+func (s Shard) Check() error {
+	if s.Total < 1 || s.Total > 64 || s.Index < 1 || s.Index > s.Total {
+		return fmt.Errorf("shard %s: want 1 <= index <= total <= 64", s)
 	}
-	return Shard{Index: index, Total: total}, nil
+	return nil
 }
 
 // Unit is what a shard takes whole: one spec, or the specs of an ordered
