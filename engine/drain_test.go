@@ -6,7 +6,7 @@ import (
 )
 
 func TestStalledForCountsOnlyStandingStill(t *testing.T) {
-	var p progress
+	var p stallClock
 	t0 := time.Unix(1000, 0)
 	if d := p.stalledFor(t0, 131, 0, 90); d != 0 {
 		t.Fatalf("first sample: stalled %s, want 0", d)

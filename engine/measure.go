@@ -34,17 +34,17 @@ const drainSettle = 10 * time.Second
 // of a gateway uplink (~11 s), so a reconnect in progress is not a stall.
 const drainStall = 30 * time.Second
 
-// progress remembers when the drain's counts last changed.
-type progress struct {
+// stallClock remembers when the drain's counts last changed.
+type stallClock struct {
 	held, queued, got uint64
 	since             time.Time
 }
 
 // stalledFor updates p with the current counts and returns how long they
 // have stood still.
-func (p *progress) stalledFor(now time.Time, held, queued, got uint64) time.Duration {
+func (p *stallClock) stalledFor(now time.Time, held, queued, got uint64) time.Duration {
 	if p.since.IsZero() || held != p.held || queued != p.queued || got != p.got {
-		*p = progress{held: held, queued: queued, got: got, since: now}
+		*p = stallClock{held: held, queued: queued, got: got, since: now}
 	}
 	return now.Sub(p.since)
 }
@@ -64,17 +64,16 @@ func drain(ctx context.Context, w *workload.Workload, m *monitor, timeout time.D
 		return fmt.Errorf("stopping devices: %w", err)
 	}
 	deadline := time.Now().Add(timeout)
-	var still time.Time // since when the sink's count stood still
-	var lastGot uint64
-	var moved progress
+	// Two clocks: the sink's count alone (settling, once nothing is held
+	// upstream) and every count (a stall while something still is).
+	var sink, moved stallClock
 	for {
 		up := m.sample(ctx)
 		_, recv, acked, _, _ := m.snapshot()
 		got, want := last(recv), last(acked)
-		if got != lastGot || still.IsZero() {
-			still, lastGot = time.Now(), got
-		}
-		stalled := moved.stalledFor(time.Now(), uint64(up.held), uint64(up.queued), got)
+		now := time.Now()
+		settled := sink.stalledFor(now, 0, 0, got)
+		stalled := moved.stalledFor(now, uint64(up.held), uint64(up.queued), got)
 		empty := up.simsDone && up.gatewaysDone && up.held == 0 && up.queued == 0
 		where := func() string {
 			w := fmt.Sprintf("devices hold %d unacknowledged, gateways queue %d, the sink has %d of %d acknowledged", up.held, up.queued, got, want)
@@ -90,7 +89,7 @@ func drain(ctx context.Context, w *workload.Workload, m *monitor, timeout time.D
 		case empty && got >= want:
 			say("drained: %d acknowledged, %d received by the sink", want, got)
 			return nil
-		case empty && time.Since(still) >= drainSettle:
+		case empty && settled >= drainSettle:
 			say("drained: nothing held upstream; the sink has %d of %d acknowledged and stopped receiving %s ago (the rest is judged as lost)",
 				got, want, drainSettle)
 			return nil
