@@ -62,25 +62,26 @@ func Merge(parts []*Report, artifactDir func(index int) string) (*Report, error)
 	if len(parts) == 0 {
 		return nil, errors.New("merge: no shard reports given")
 	}
-	var shards []ShardEnvironment
 	for i, p := range parts {
 		if p.Shard == nil {
 			return nil, fmt.Errorf("merge: report %d (suite started %s) is not a shard: run it with SHARD=i/N", i+1, p.Suite.Started.Format("2006-01-02 15:04:05"))
 		}
-		if p.Shard.Plan != parts[0].Shard.Plan || p.Shard.Specs != parts[0].Shard.Specs {
-			return nil, fmt.Errorf("merge: shard %d/%d and shard %d/%d split different sets of specs (other filters, spec names or durations file): run every shard from the same checkout and make target",
-				parts[0].Shard.Index, parts[0].Shard.Total, p.Shard.Index, p.Shard.Total)
+	}
+	ordered := slices.Clone(parts)
+	sort.Slice(ordered, func(a, b int) bool { return ordered[a].Shard.Index < ordered[b].Shard.Index })
+	first := ordered[0]
+	var shards []ShardEnvironment
+	for _, p := range ordered {
+		if p.Shard.Plan != first.Shard.Plan || p.Shard.Specs != first.Shard.Specs {
+			return nil, fmt.Errorf("merge: shard %s and shard %s split different sets of specs (other filters, spec names or durations file): run every shard from the same checkout and make target",
+				first.Shard.part(), p.Shard.part())
 		}
 		shards = append(shards, ShardEnvironment{Index: p.Shard.Index, Total: p.Shard.Total, Suite: p.Suite, Environment: p.Environment})
 	}
 	if err := ShardSet(shards); err != nil {
 		return nil, fmt.Errorf("merge: %w", err)
 	}
-	ordered := slices.Clone(parts)
-	sort.Slice(ordered, func(a, b int) bool { return ordered[a].Shard.Index < ordered[b].Shard.Index })
-	sort.Slice(shards, func(a, b int) bool { return shards[a].Index < shards[b].Index })
 
-	first := ordered[0]
 	out := &Report{SchemaVersion: SchemaVersion, Suite: first.Suite, Environment: first.Environment}
 	out.Environment.Shards = shards
 	by := map[string]int{}
