@@ -35,6 +35,12 @@ CERTIFY_TIMEOUT ?= 170m
 SHARD ?=
 export E2E_SHARD = $(SHARD)
 SHARD_DIRS ?=
+# The end of both certify recipes, after the shell variable rc holds the
+# run's status: bundle $(CERTIFY_DIR) (for a failed run too), verify it,
+# and exit with the run's status, or 1 if the bundle does not verify.
+CERTIFY_BUNDLE = $(EDGEPROOF) certify bundle --artifacts $(CERTIFY_DIR) --out $(ARTIFACTS)/certification.tar.gz \
+    --scenarios '$(CURDIR)/scenarios/catalog/*.yaml' --scenarios $(CERTIFY_PROFILE) $(if $(CERTIFY_KEY),--key $(CERTIFY_KEY)) || exit 1; \
+  $(EDGEPROOF) certify verify $(ARTIFACTS)/certification.tar.gz || rc=1; exit $$rc
 # A command `make e2e-test` runs while its cluster is created (make test:
 # vet and the unit tests).
 MEANWHILE ?=
@@ -132,20 +138,14 @@ certify: node-image
 	@rc=0; E2E_PROFILE=$(CERTIFY_PROFILE) ARTIFACTS=$(CERTIFY_DIR) \
 	  $(E2E_SUITE) -ginkgo.timeout=$(CERTIFY_TIMEOUT) -ginkgo.focus='Catalog scenario' || rc=$$?; \
 	  if [ -n "$(SHARD)" ]; then echo "shard $(SHARD) reports in $(CERTIFY_DIR); bundle every shard with make certify-merge SHARD_DIRS=..."; exit $$rc; fi; \
-	  $(EDGEPROOF) certify bundle --artifacts $(CERTIFY_DIR) --out $(ARTIFACTS)/certification.tar.gz \
-	    --scenarios '$(CURDIR)/scenarios/catalog/*.yaml' --scenarios $(CERTIFY_PROFILE) $(if $(CERTIFY_KEY),--key $(CERTIFY_KEY)) || exit 1; \
-	  $(EDGEPROOF) certify verify $(ARTIFACTS)/certification.tar.gz || rc=1; \
-	  exit $$rc
+	  $(CERTIFY_BUNDLE)
 
 ## certify-merge: join the report directories of every shard of a sharded certify run (SHARD_DIRS) into $(CERTIFY_DIR), bundle and verify it; fails if a shard is missing or given twice
 certify-merge: build
 	@test -n "$(SHARD_DIRS)" || { echo "certify-merge needs SHARD_DIRS, the report directories of every shard"; exit 2; }
 	rm -rf $(CERTIFY_DIR) $(ARTIFACTS)/certification.tar.gz
 	$(EDGEPROOF) report merge --out $(CERTIFY_DIR) $(SHARD_DIRS)
-	@rc=0; $(EDGEPROOF) certify bundle --artifacts $(CERTIFY_DIR) --out $(ARTIFACTS)/certification.tar.gz \
-	    --scenarios '$(CURDIR)/scenarios/catalog/*.yaml' --scenarios $(CERTIFY_PROFILE) $(if $(CERTIFY_KEY),--key $(CERTIFY_KEY)) || exit 1; \
-	  $(EDGEPROOF) certify verify $(ARTIFACTS)/certification.tar.gz || rc=1; \
-	  exit $$rc
+	@rc=0; $(CERTIFY_BUNDLE)
 
 ## e2e-cleanup: prove that interrupted and failing runs leave no cluster, network or kubeconfig behind
 e2e-cleanup: node-image
