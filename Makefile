@@ -45,7 +45,7 @@ CERTIFY_BUNDLE = $(EDGEPROOF) certify bundle --artifacts $(CERTIFY_DIR) --out $(
 # vet and the unit tests).
 MEANWHILE ?=
 
-.PHONY: all help bench perf chaos-tests e2e-test e2e-smoke-mutants-only e2e-chaos browser build prepare node-image qemu-disk e2e-qemu-boot e2e-qemu e2e-qemu-chaos cluster cluster-delete unit vet e2e e2e-smoke e2e-smoke-mutants e2e-mutants e2e-nightly e2e-cleanup certify certify-merge test clean
+.PHONY: all help example bench perf chaos-tests e2e-test e2e-smoke-mutants-only e2e-chaos browser build prepare node-image qemu-disk e2e-qemu-boot e2e-qemu e2e-qemu-chaos cluster cluster-delete unit vet e2e e2e-smoke e2e-smoke-mutants e2e-mutants e2e-nightly e2e-cleanup certify certify-merge test clean
 
 all: build
 
@@ -160,12 +160,16 @@ chaos-tests:
 	@test -n "$$EDGEPROOF_CLUSTER" || { echo "chaos-tests needs EDGEPROOF_CLUSTER (use make e2e-chaos)"; exit 2; }
 	$(GO) test -p 1 -v -count=1 -tags e2e ./chaos/... ./engine/... ./fixtures/workload/... -timeout 40m
 
-## e2e-test: the cluster part of make test on one shared cluster: the smoke specs and the two fastest mutants, then the chaos tests
+## e2e-test: the cluster part of make test on one shared cluster: the smoke specs, the two fastest mutants and the example application, then the chaos tests
 e2e-test: node-image
 	EDGEPROOF=$(EDGEPROOF) MEANWHILE='$(MEANWHILE)' scripts/with-cluster.sh edgeproof-test -- $(MAKE) --no-print-directory e2e-smoke-mutants-only chaos-tests
 
 e2e-smoke-mutants-only:
-	$(E2E_SUITE) -ginkgo.timeout=$(E2E_TIMEOUT) -ginkgo.label-filter='smoke || mutants-fast'
+	$(E2E_SUITE) -ginkgo.timeout=$(E2E_TIMEOUT) -ginkgo.label-filter='smoke || mutants-fast || example'
+
+## example: the example application (examples/nats-edge): a NATS server chart built from the Go module proxy, its pod-loss scenario and the known-bad single-server variant, on a fresh cluster
+example: node-image
+	$(E2E_SUITE) -ginkgo.timeout=$(E2E_TIMEOUT) -ginkgo.label-filter='example'
 
 ## perf: measure what docs/performance.md quotes (unit tests, cluster create and delete, the loopback benchmark) on this host, as a Markdown table; creates and deletes one cluster
 perf: node-image

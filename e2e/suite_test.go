@@ -127,6 +127,11 @@ func scenarioFiles(root string) ([]reports.FileHash, error) {
 	if err != nil {
 		return nil, err
 	}
+	examples, err := filepath.Glob(filepath.Join(root, "examples", "*", "*.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	files = append(files, examples...)
 	if p := framework.ProfilePath(root); p != "" {
 		files = append(files, p)
 	}

@@ -185,7 +185,7 @@ func buildImages(ctx context.Context, o Options, proxy, mutant bool, say func(st
 		built.loaded[o.Cluster.Name] = b.Archive
 	}
 	return workload.Images{Broker: b.Refs["edgeproof-broker"], Gateway: b.Refs["edgeproof-gateway"],
-		DeviceSim: b.Refs["edgeproof-devicesim"], Sink: b.Refs["edgeproof-sink"], Toxiproxy: b.Refs[images.Toxiproxy]}, nil
+		DeviceSim: b.Refs["edgeproof-devicesim"], Sink: b.Refs["edgeproof-sink"], Prober: b.Refs["edgeproof-prober"], Toxiproxy: b.Refs[images.Toxiproxy]}, nil
 }
 
 // injectWorkload performs a fault the workload driver does (device load

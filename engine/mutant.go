@@ -104,11 +104,16 @@ func judgeMutant(res *Result, m mutants.Mutant, say func(string, ...any)) {
 	runFailed := res.Scenario.State == reports.StateFailed
 	caught := m.Caught(runFailed, res.Scenario.Failure, failed)
 	res.Scenario.Mutant = &reports.MutantRun{Name: m.Name, Defect: m.Defect, Expect: m.Expect, Caught: caught}
-	res.Scenario.Name += " [mutant " + m.Name + "]"
+	word := "MUTANT"
+	if m.Where == mutants.InWorkload {
+		word = "DECLARED DEFECT" // the scenario's own spec.defect
+	} else {
+		res.Scenario.Name += " [mutant " + m.Name + "]"
+	}
 	switch {
 	case caught:
 		res.Scenario.State = reports.StatePassed
-		say("MUTANT %s CAUGHT: %s", m.Name, firstLine(res.Scenario.Failure))
+		say("%s %s CAUGHT: %s", word, m.Name, firstLine(res.Scenario.Failure))
 	case res.Scenario.State == reports.StateSkipped:
 		// A mutant that did not run proves nothing.
 		res.Scenario.State = reports.StateFailed

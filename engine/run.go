@@ -82,6 +82,9 @@ type run struct {
 	say   func(string, ...any)
 	// undo is what the steps set up, undone in reverse order by unwind.
 	undo []func(err error) error
+	// declared is the scenario's own defect (spec.defect), judged like a
+	// mutant but planted by nobody.
+	declared *mutants.Mutant
 	// cleanupErr holds what went wrong tearing down: a caught mutant's run
 	// failure is its expected outcome, a failed teardown never is.
 	cleanupErr error
@@ -101,6 +104,8 @@ type run struct {
 	base     *accounting.Histogram
 	checks   *healChecks
 	drainErr error
+	// probed is each probe's availability, read when the run ends.
+	probed map[string]slo.Availability
 }
 
 // newRun applies the budget profile and the mutant, and starts the result.
@@ -110,6 +115,13 @@ func newRun(ctx context.Context, sc *scenarios.Scenario, file string, o Options)
 		return nil, err
 	}
 	r := &run{ctx: ctx, o: o, start: time.Now()}
+	if sc.Spec.Defect != nil {
+		if o.Mutant != "" {
+			return nil, fmt.Errorf("scenario %s declares its own defect (spec.defect); run it without a mutant", sc.Metadata.Name)
+		}
+		d := mutants.Declared(sc)
+		r.declared = &d
+	}
 	if o.Mutant != "" {
 		m, err := CheckMutant(o.Mutant, sc)
 		if err != nil {
@@ -155,13 +167,17 @@ func (r *run) finish(err error) error {
 	if err != nil && res.Scenario.State == "" {
 		res.Scenario.State, res.Scenario.Failure = reports.StateFailed, err.Error()
 	}
-	if r.mut != nil && res.Scenario.State != "" {
+	judged := r.mut
+	if judged == nil {
+		judged = r.declared
+	}
+	if judged != nil && res.Scenario.State != "" {
 		if res.Leaks == nil {
 			// A mutant run that failed early skipped the leak check.
 			leaks, lerr := leak.Check(context.WithoutCancel(r.ctx), r.o.Cluster)
 			res.Leaks, r.cleanupErr = leaks, errors.Join(r.cleanupErr, lerr)
 		}
-		judgeMutant(res, *r.mut, r.say)
+		judgeMutant(res, *judged, r.say)
 		if res.Scenario.Mutant.Caught {
 			return r.cleanupErr
 		}
@@ -208,21 +224,32 @@ func (r *run) openBackends() error {
 }
 
 func (r *run) deploy() error {
+	app, err := r.prepareApp()
+	if err != nil {
+		return err
+	}
 	mut := r.mut
 	img, err := buildImages(r.ctx, r.o, r.sc.Requirements().Toxiproxy, mut != nil && mut.Where == mutants.InImage, r.say)
 	if err != nil {
 		return err
 	}
 	spec, err := workload.FromScenario(r.sc, r.ns, img, workload.ZonesOf(r.nodes))
-	if mut != nil {
-		mutateSpec(&spec, *mut)
-		err = spec.Validate()
-		r.say("MUTANT %s: %s", mut.Name, mut.Defect)
-	}
 	if err != nil {
 		return err
 	}
-	r.say("deploying %d devices at %g msg/s over %d edge zones into namespace %s", spec.DevicesPerPod()*spec.SimPods(), spec.Rate, len(spec.Zones), r.ns)
+	spec.App, spec.Probes = app, workload.ProbeChecks(r.sc.Spec.Probes)
+	if mut != nil {
+		mutateSpec(&spec, *mut)
+		r.say("MUTANT %s: %s", mut.Name, mut.Defect)
+	}
+	if err := spec.Validate(); err != nil {
+		return fmt.Errorf("%s: %w", r.sc.Source(), err)
+	}
+	if spec.DeviceSim {
+		r.say("deploying %d devices at %g msg/s over %d edge zones into namespace %s", spec.DevicesPerPod()*spec.SimPods(), spec.Rate, len(spec.Zones), r.ns)
+	} else {
+		r.say("deploying into namespace %s (no simulated devices)", r.ns)
+	}
 	kc, err := r.o.Cluster.Klient()
 	if err != nil {
 		return err
@@ -294,13 +321,16 @@ func (r *run) startMonitor() error {
 }
 
 func (r *run) waitSteady() error {
-	r.say("waiting for steady state (every node and fixture Ready, every device and gateway uplink connected, the sink receiving)")
+	r.say("waiting for steady state (every node and workload object Ready, every device and gateway uplink connected, the sink receiving)")
 	if err := waitSteady(r.rctx, r.mon, r.o.SteadyTimeout); err != nil {
 		return aborted(r.rctx, err)
 	}
 	// Start-up waits (devices connecting) are not the scenario's outages.
 	if err := r.w.ResetGaps(r.ctx); err != nil {
 		r.say("resetting devicesim wait records: %v (longestOutage then includes start-up)", err)
+	}
+	if err := r.w.ResetProbes(r.ctx); err != nil {
+		r.say("resetting the prober: %v (its probes then include start-up)", err)
 	}
 	r.t0 = time.Now()
 	if r.w.Spec.Sink {
@@ -365,6 +395,7 @@ func (r *run) inject(ctx context.Context, f scenarios.Fault, resolver *chaos.Res
 // gateways hold. A drain that times out fails the run in judge, after
 // everything else is measured.
 func (r *run) drainPipeline() error {
+	r.readProbes()
 	r.say("run over; stopping the devices and draining what they hold")
 	r.drainErr = drain(r.ctx, r.w, r.mon, r.o.DrainTimeout, r.say)
 	if r.drainErr != nil {
@@ -383,6 +414,7 @@ func (r *run) judge() error {
 	if err != nil {
 		return err
 	}
+	m.Run.Probes = r.probed
 	res.Scenario.Verdicts = slo.Judge(r.sc.Spec.Objectives, m)
 	res.Scenario.Series = append(r.mon.series(), r.probe.Series())
 

@@ -38,6 +38,9 @@ func (s *Scenario) Default() {
 	for i := range sp.Faults {
 		sp.Faults[i].defaults()
 	}
+	for i := range sp.Probes {
+		sp.Probes[i].defaults()
+	}
 	s.defaultCluster()
 	if sp.Duration == 0 {
 		var end time.Duration
@@ -73,7 +76,7 @@ func (s *Scenario) defaultCluster() {
 }
 
 func (w *WorkloadSpec) defaults() {
-	if w.Broker == nil && w.Gateway == nil && w.DeviceSim == nil && w.Sink == nil {
+	if w.Broker == nil && w.Gateway == nil && w.DeviceSim == nil && w.Sink == nil && !w.HasApplication() {
 		w.Broker, w.Gateway, w.DeviceSim, w.Sink = &FixtureSpec{}, &FixtureSpec{}, &FixtureSpec{}, &SinkSpec{}
 	}
 	for _, f := range []*FixtureSpec{w.Broker, w.Gateway, w.DeviceSim} {
@@ -191,6 +194,21 @@ func (s *Scenario) defaultObjective(o *Objective) {
 	}
 	if c := s.Spec.eligibleFaults(o); len(c) == 1 {
 		o.Fault = c[0]
+	}
+}
+
+// DefaultProbeInterval is a probe's interval when none is given.
+const DefaultProbeInterval = Duration(time.Second)
+
+func (p *Probe) defaults() {
+	if p.Interval == 0 {
+		p.Interval = DefaultProbeInterval
+	}
+	if p.Timeout == 0 {
+		p.Timeout = p.Interval
+	}
+	if p.HTTP != nil && p.HTTP.Path == "" {
+		p.HTTP.Path = "/"
 	}
 }
 

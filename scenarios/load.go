@@ -49,6 +49,7 @@ func LoadBytes(name string, data []byte) (*Scenario, error) {
 		s.source = name
 		s.Default()
 		errs = append(errs, s.locate(s.Validate(), errs)...)
+		errs = append(errs, s.locate(s.checkFiles(), errs)...)
 	}
 	for _, e := range errs {
 		e.File = name

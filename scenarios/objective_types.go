@@ -125,4 +125,8 @@ type Objective struct {
 	// defaulted when exactly one does. Availability and delivery objectives
 	// without a fault cover the whole run.
 	Fault string `json:"fault,omitempty"`
+	// Probe names a probe of spec.probes whose successRatio or
+	// longestOutage an availability objective judges, instead of what the
+	// devices saw. It covers the whole run and cannot name a fault.
+	Probe string `json:"probe,omitempty"`
 }

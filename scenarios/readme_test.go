@@ -6,23 +6,28 @@ import (
 	"testing"
 )
 
-// TestReadmeScenarioIsTheCatalogFile keeps the scenario README.md explains
-// identical to the catalog file it names, so the example cannot drift.
-func TestReadmeScenarioIsTheCatalogFile(t *testing.T) {
+// TestReadmeScenariosAreTheirFiles keeps the scenarios README.md explains
+// identical to the files they stand for, in order, so they cannot drift.
+func TestReadmeScenariosAreTheirFiles(t *testing.T) {
 	readme, err := os.ReadFile("../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, block, ok := strings.Cut(string(readme), "```yaml\n")
-	block, _, closed := strings.Cut(block, "```\n")
-	if !ok || !closed {
-		t.Fatal("README.md has no ```yaml block")
-	}
-	file, err := os.ReadFile("catalog/uplink-cut.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if block != string(file) {
-		t.Error("README.md's scenario differs from scenarios/catalog/uplink-cut.yaml; copy the file into the README")
+	rest := string(readme)
+	for _, name := range []string{"catalog/uplink-cut.yaml", "../examples/nats-edge/pod-loss.yaml"} {
+		var block string
+		var ok, closed bool
+		_, rest, ok = strings.Cut(rest, "```yaml\n")
+		block, rest, closed = strings.Cut(rest, "```\n")
+		if !ok || !closed {
+			t.Fatalf("README.md has no ```yaml block for %s", name)
+		}
+		file, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if block != string(file) {
+			t.Errorf("README.md's scenario differs from %s; copy the file into the README", name)
+		}
 	}
 }

@@ -46,9 +46,14 @@ type Spec struct {
 	Duration Duration `json:"duration,omitempty"`
 	// Cluster is what the cluster must offer for the scenario to run.
 	Cluster ClusterSpec `json:"cluster,omitempty"`
-	// Workload is the set of fixtures to deploy. Omitted or empty, all four
-	// fixtures are deployed with default replicas.
+	// Workload is what to deploy: fixtures of the reference pipeline and
+	// the user's own application. Omitted or empty, all four fixtures are
+	// deployed with default replicas.
 	Workload WorkloadSpec `json:"workload,omitempty"`
+	// Probes check the availability of the workload's Services from inside
+	// the cluster, at an interval, for the whole run; availability
+	// objectives name them.
+	Probes []Probe `json:"probes,omitempty"`
 	// Devices is the simulated device fleet; required when the devicesim
 	// fixture is deployed.
 	Devices *DeviceSpec `json:"devices,omitempty"`
@@ -57,6 +62,20 @@ type Spec struct {
 	Faults []Fault `json:"faults,omitempty"`
 	// Objectives are the SLO budgets the run is judged by; at least one.
 	Objectives []Objective `json:"objectives"`
+	// Defect declares this scenario a known-bad variant: its workload is
+	// broken on purpose (a misconfiguration, a faulty build), and the run
+	// passes only when an objective it names fails on a measured value.
+	// Keep one beside a scenario to show that its objectives can go red.
+	Defect *Defect `json:"defect,omitempty"`
+}
+
+// Defect is the planted defect of a known-bad variant.
+type Defect struct {
+	// Description says what is broken, for the report.
+	Description string `json:"description"`
+	// CaughtBy names objectives of this scenario; at least one must fail
+	// on a measured value (not Unknown) for the defect to count as caught.
+	CaughtBy []string `json:"caughtBy"`
 }
 
 // Source returns the file name the scenario was loaded from, or "" for a

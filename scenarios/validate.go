@@ -59,6 +59,8 @@ func (sp *Spec) validate(errs *ErrorList, p fieldPath) {
 	}
 	sp.Cluster.validate(errs, p.child("cluster"))
 	sp.Workload.validate(errs, p.child("workload"))
+	sp.Workload.validateApplication(errs, p.child("workload"))
+	sp.validateProbes(errs, p.child("probes"))
 	switch {
 	case sp.Devices != nil:
 		sp.Devices.validate(errs, p.child("devices"))
@@ -71,6 +73,7 @@ func (sp *Spec) validate(errs *ErrorList, p fieldPath) {
 	sp.validateFaults(errs, p.child("faults"))
 	sp.validateCapacity(errs, p.child("cluster"))
 	sp.validateObjectives(errs, p.child("objectives"))
+	sp.validateDefect(errs, p.child("defect"))
 }
 
 // validateCapacity checks that explicit cluster minimums leave room for

@@ -26,6 +26,26 @@ func (sp *Spec) validateObjectives(errs *ErrorList, p fieldPath) {
 	sp.validateGuardObjectives(errs, p)
 }
 
+// validateDefect checks that a declared defect says what is broken and
+// names objectives of the scenario.
+func (sp *Spec) validateDefect(errs *ErrorList, p fieldPath) {
+	d := sp.Defect
+	if d == nil {
+		return
+	}
+	if strings.TrimSpace(d.Description) == "" {
+		errs.required(p.child("description"), "say what is broken")
+	}
+	if len(d.CaughtBy) == 0 {
+		errs.required(p.child("caughtBy"), "name the objectives that must catch the defect")
+	}
+	for i, name := range d.CaughtBy {
+		if !slices.ContainsFunc(sp.Objectives, func(o Objective) bool { return o.Name == name }) {
+			errs.add(p.child("caughtBy").index(i), ErrInvalid, "no objective named %q in spec.objectives", name)
+		}
+	}
+}
+
 // validateGuardObjectives asks every scenario whose devices publish into
 // the sink to judge lost: without it a pipeline that acknowledges and then
 // discards would pass. (A stall is caught without an objective: the drain
@@ -122,8 +142,16 @@ func (o *Objective) faultNeeded() string {
 }
 
 func (sp *Spec) validateObjectiveWorkload(errs *ErrorList, p fieldPath, o *Objective) {
+	if o.Probe != "" && o.Kind != ObjectiveAvailability {
+		sp.validateObjectiveProbe(errs, p, o)
+		return
+	}
 	switch o.Kind {
 	case ObjectiveAvailability, ObjectiveDelivery:
+		if o.Probe != "" {
+			sp.validateObjectiveProbe(errs, p, o)
+			return
+		}
 		if o.Metric == MetricMinReady {
 			return // read from the API server, not from devices
 		}
@@ -138,6 +166,20 @@ func (sp *Spec) validateObjectiveWorkload(errs *ErrorList, p fieldPath, o *Objec
 		if o.Metric == MetricCatchUp && sp.Devices == nil {
 			errs.add(p.child("metric"), ErrInvalid, "catchUp is measured from device traffic; set spec.devices")
 		}
+	}
+}
+
+// validateObjectiveProbe checks an objective judged by a probe: an
+// availability metric a probe yields, over the whole run.
+func (sp *Spec) validateObjectiveProbe(errs *ErrorList, p fieldPath, o *Objective) {
+	pp := p.child("probe")
+	switch {
+	case o.Kind != ObjectiveAvailability || (o.Metric != MetricSuccessRatio && o.Metric != MetricLongestOutage):
+		errs.add(pp, ErrInvalid, "a probe yields only the availability metrics successRatio and longestOutage")
+	case !slices.ContainsFunc(sp.Probes, func(pr Probe) bool { return pr.Name == o.Probe }):
+		errs.add(pp, ErrInvalid, "no probe named %q in spec.probes", o.Probe)
+	case o.Fault != "":
+		errs.add(p.child("fault"), ErrInvalid, "a probe objective covers the whole run; leave fault out")
 	}
 }
 

@@ -19,8 +19,12 @@ const (
 // value (app.kubernetes.io/name: sink); pod targets select fixtures by it.
 const FixtureLabel = "app.kubernetes.io/name"
 
-// WorkloadSpec lists the fixtures to deploy; a fixture left out is not
-// deployed. When the workload is omitted or empty every fixture is deployed.
+// WorkloadSpec is what a scenario deploys into its run namespace: any mix
+// of the reference pipeline's fixtures (broker, gateway, devicesim, sink)
+// and the user's own application (manifests, kustomize, helm, with the
+// images it needs). A fixture left out is not deployed. When the workload
+// names neither a fixture nor an application source, every fixture is
+// deployed; when it names only application sources, no fixture is.
 type WorkloadSpec struct {
 	// Broker deploys the MQTT broker.
 	Broker *FixtureSpec `json:"broker,omitempty"`
@@ -30,6 +34,54 @@ type WorkloadSpec struct {
 	DeviceSim *FixtureSpec `json:"devicesim,omitempty"`
 	// Sink deploys the cloud sink, optionally autoscaled.
 	Sink *SinkSpec `json:"sink,omitempty"`
+	// Manifests are the user's Kubernetes manifests: YAML or JSON files
+	// (several documents each), or folders whose *.yaml, *.yml and *.json
+	// files are read (not their subfolders). Paths are relative to the
+	// scenario file. Namespaced objects go into the run namespace and must
+	// not name another one.
+	Manifests []string `json:"manifests,omitempty"`
+	// Kustomize lists folders holding a kustomization.yaml, relative to the
+	// scenario file, each built with kustomize as `kubectl kustomize` would.
+	Kustomize []string `json:"kustomize,omitempty"`
+	// Helm lists Helm charts rendered with the Helm SDK (no helm binary) and
+	// created in the run namespace. Chart hooks and tests are not run.
+	Helm []ChartSpec `json:"helm,omitempty"`
+	// Images are the container images the user's objects need that the
+	// nodes cannot pull: each is loaded onto every node before anything is
+	// deployed, and must hold every architecture among the nodes.
+	Images []ImageSpec `json:"images,omitempty"`
+}
+
+// ChartSpec is one Helm chart of the user's application.
+type ChartSpec struct {
+	// Chart is a chart folder or a packaged chart (.tgz), relative to the
+	// scenario file.
+	Chart string `json:"chart"`
+	// Release is the Helm release name; defaults to the chart's name.
+	Release string `json:"release,omitempty"`
+	// Values are values files, relative to the scenario file, merged in
+	// order over the chart's own values.
+	Values []string `json:"values,omitempty"`
+	// Set are overrides in Helm's --set syntax (key.path=value), applied
+	// after the values files, e.g. replicaCount=2.
+	Set []string `json:"set,omitempty"`
+}
+
+// ImageSpec is one container image of the user's application.
+type ImageSpec struct {
+	// Name is the image reference the user's objects use, e.g.
+	// registry.example.com/team/app:1.4.2.
+	Name string `json:"name"`
+	// Archive is a tar archive holding the image, as written by `docker
+	// save` or an OCI image layout, relative to the scenario file. Without
+	// it the image is taken from the local Docker engine.
+	Archive string `json:"archive,omitempty"`
+}
+
+// HasApplication reports whether the workload names any source of the
+// user's own application.
+func (w *WorkloadSpec) HasApplication() bool {
+	return len(w.Manifests) > 0 || len(w.Kustomize) > 0 || len(w.Helm) > 0
 }
 
 // FixtureSpec configures one deployed fixture.

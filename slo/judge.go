@@ -22,6 +22,9 @@ type Result struct {
 	Scaling *Scaling
 	// Recovery holds recovery after a fault occurrence.
 	Recovery *Recovery
+	// Probes holds each probe's availability by probe name; only the
+	// whole run has them.
+	Probes map[string]Availability
 }
 
 // Measurements is everything Judge needs about a run.
@@ -127,17 +130,17 @@ func pick(o scenarios.Objective, r Result) Value {
 			return r.Reschedule.Total
 		}
 	case scenarios.ObjectiveAvailability:
+		if o.Probe != "" {
+			a, ok := r.Probes[o.Probe]
+			if !ok {
+				return Unknown("probe %s was not measured", o.Probe)
+			}
+			return pickAvailability(o.Metric, a)
+		}
 		if r.Availability == nil {
 			return missing
 		}
-		switch o.Metric {
-		case scenarios.MetricSuccessRatio:
-			return r.Availability.SuccessRatio
-		case scenarios.MetricLongestOutage:
-			return r.Availability.LongestOutage
-		case scenarios.MetricMinReady:
-			return r.Availability.MinReady
-		}
+		return pickAvailability(o.Metric, *r.Availability)
 	case scenarios.ObjectiveDelivery:
 		if r.Delivery == nil {
 			return missing
@@ -178,6 +181,18 @@ func pick(o scenarios.Objective, r Result) Value {
 		}
 	}
 	return Unknown("metric %s does not apply to kind %s", o.Metric, o.Kind)
+}
+
+func pickAvailability(m scenarios.Metric, a Availability) Value {
+	switch m {
+	case scenarios.MetricSuccessRatio:
+		return a.SuccessRatio
+	case scenarios.MetricLongestOutage:
+		return a.LongestOutage
+	case scenarios.MetricMinReady:
+		return a.MinReady
+	}
+	return Unknown("metric %s does not apply to kind %s", m, scenarios.ObjectiveAvailability)
 }
 
 // unit is the report unit of a metric's values.

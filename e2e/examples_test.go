@@ -1,0 +1,78 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/edgeproof/edgeproof/apps"
+	"github.com/edgeproof/edgeproof/chaos/route"
+	"github.com/edgeproof/edgeproof/e2e/framework"
+	"github.com/edgeproof/edgeproof/engine"
+	"github.com/edgeproof/edgeproof/internal/command"
+	"github.com/edgeproof/edgeproof/reports"
+	"github.com/edgeproof/edgeproof/scenarios"
+)
+
+// natsModule is the NATS server release examples/nats-edge runs; its image
+// tag (in the scenario files) carries the same version.
+const natsModule = "github.com/nats-io/nats-server/v2"
+
+// A user's own application, certified the way a user would: a third-party
+// Helm chart and an image from the local Docker engine, judged by probes
+// on its Service. The correctly configured stack must pass, and its
+// misconfigured variant must fail on the objectives the defect breaks:
+// otherwise the probes could not tell a broken deployment from a sound one.
+var _ = Describe("Example application nats-edge", Ordered, Label("example"), framework.WithSlow(), Serial, func() {
+	dir := filepath.Join("..", "examples", "nats-edge")
+
+	BeforeAll(func(ctx SpecContext) {
+		sc, err := scenarios.Load(filepath.Join(dir, "pod-loss.yaml"))
+		Expect(err).NotTo(HaveOccurred())
+		tag := sc.Spec.Workload.Images[0].Name
+		_, version, _ := strings.Cut(tag, ":")
+		By("building " + tag + " from the Go module proxy and loading it into the local Docker engine")
+		archive := filepath.Join(GinkgoT().TempDir(), "nats.tar")
+		Expect(apps.BuildGoImage(ctx, apps.GoImage{Module: natsModule + "@v" + version, Tag: tag, Arch: runtime.GOARCH},
+			archive, GinkgoWriter)).To(Succeed())
+		_, err = command.New("docker", "load", "-i", archive).Output(ctx)
+		Expect(err).NotTo(HaveOccurred(), "docker load")
+	}, NodeTimeout(10*time.Minute))
+
+	run := func(ctx SpecContext, file string) *engine.Result {
+		Expect(framework.HealthGate(ctx, cluster, config)).To(Succeed())
+		sc, err := scenarios.Load(file)
+		Expect(err).NotTo(HaveOccurred())
+		res, err := engine.Run(ctx, sc, file, engine.Options{Cluster: cluster, RepoRoot: repoRoot, Backend: route.ModeNative, Out: GinkgoWriter})
+		if res != nil {
+			framework.RecordScenario(res.Scenario)
+		}
+		Expect(err).NotTo(HaveOccurred(), "running %s", file)
+		Expect(res.Leaks).To(BeEmpty(), "the run left faults behind")
+		return res
+	}
+
+	It("passes pod-loss when two servers back the Service", func(ctx SpecContext) {
+		res := run(ctx, filepath.Join(dir, "pod-loss.yaml"))
+		Expect(res.Scenario.Verdicts).To(framework.MeetObjectives())
+	}, NodeTimeout(5*time.Minute))
+
+	It("catches the single-server variant on both probes", func(ctx SpecContext) {
+		res := run(ctx, filepath.Join(dir, "pod-loss-single-replica.yaml"))
+		failed := map[string]bool{}
+		for _, v := range res.Scenario.Verdicts {
+			failed[v.Objective] = !v.Pass
+		}
+		Expect(failed).To(Equal(map[string]bool{"health-longest-outage": true, "client-port-available": true}),
+			"the single server's replacement must show as an outage on both probes")
+		Expect(res.Scenario.Mutant).NotTo(BeNil())
+		Expect(res.Scenario.Mutant.Caught).To(BeTrue())
+		Expect(res.Scenario.State).To(Equal(reports.StatePassed), "a caught declared defect passes")
+	}, NodeTimeout(5*time.Minute))
+})

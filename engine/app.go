@@ -1,0 +1,84 @@
+package engine
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/edgeproof/edgeproof/apps"
+	"github.com/edgeproof/edgeproof/slo"
+)
+
+// prepareApp renders the user's application, checks it against what the
+// cluster serves and loads its images onto the nodes, all before anything
+// is created: a source that does not render, a kind the cluster lacks or a
+// missing image fails the run with nothing deployed.
+func (r *run) prepareApp() ([]*unstructured.Unstructured, error) {
+	srcs := apps.FromScenario(r.sc)
+	if len(srcs) == 0 {
+		return nil, nil
+	}
+	fail := func(err error) error { return fmt.Errorf("%s: %w", r.sc.Source(), err) }
+	ver, err := r.cs.Discovery().ServerVersion()
+	if err != nil {
+		return nil, fmt.Errorf("cluster version: %w", err)
+	}
+	start := time.Now()
+	objs, err := apps.Render(r.ctx, srcs, apps.RenderOptions{Namespace: r.ns, KubeVersion: ver.GitVersion})
+	if err != nil {
+		return nil, fail(err)
+	}
+	kc, err := r.o.Cluster.Klient()
+	if err != nil {
+		return nil, err
+	}
+	prepared, err := apps.Prepare(kc.Resources().GetControllerRuntimeClient().RESTMapper(), objs, r.ns)
+	if err != nil {
+		return nil, fail(err)
+	}
+	r.say("application: %d objects rendered from %d sources in %s", len(prepared), len(srcs), time.Since(start).Round(time.Millisecond))
+	imgs := apps.ImagesFromScenario(r.sc)
+	if len(imgs) == 0 {
+		return prepared, nil
+	}
+	archs, err := r.o.Cluster.Archs(r.ctx)
+	if err != nil {
+		return nil, err
+	}
+	tmp, err := os.MkdirTemp("", "edgeproof-app-images-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	start = time.Now()
+	if err := apps.LoadImages(r.ctx, imgs, archs, tmp, r.o.Cluster.LoadImageArchives, r.say); err != nil {
+		return nil, fail(err)
+	}
+	r.say("application: %d image(s) loaded onto every node in %s", len(imgs), time.Since(start).Round(100*time.Millisecond))
+	return prepared, nil
+}
+
+// readProbes takes the probes' counters when the run ends, before the
+// drain: what happens after the run is not the scenario's.
+func (r *run) readProbes() {
+	if len(r.sc.Spec.Probes) == 0 {
+		return
+	}
+	var names []string
+	for _, p := range r.sc.Spec.Probes {
+		names = append(names, p.Name)
+	}
+	stats, err := r.w.ProbeStats(r.ctx)
+	var counts []slo.ProbeCounts
+	for _, s := range stats {
+		counts = append(counts, slo.ProbeCounts{Name: s.Name, Attempts: s.Attempts, Successes: s.Successes,
+			LongestOutage: time.Duration(s.LongestOutageMs) * time.Millisecond})
+	}
+	r.probed = slo.ProbeAvailability(names, counts, err)
+	for _, n := range names {
+		a := r.probed[n]
+		r.say("probe %s: success ratio %s, longest outage %s", n, a.SuccessRatio, a.LongestOutage)
+	}
+}
