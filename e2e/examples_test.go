@@ -58,12 +58,12 @@ var _ = Describe("Example application nats-edge", Ordered, Label("example"), fra
 		return res
 	}
 
-	It("passes pod-loss when two servers back the Service", func(ctx SpecContext) {
+	It("passes pod-loss when two servers back the Service", Label("example-fast"), func(ctx SpecContext) {
 		res := run(ctx, filepath.Join(dir, "pod-loss.yaml"))
 		Expect(res.Scenario.Verdicts).To(framework.MeetObjectives())
 	}, NodeTimeout(5*time.Minute))
 
-	It("catches the single-server variant on both probes", func(ctx SpecContext) {
+	It("catches the single-server variant on both probes", Label("example-fast"), func(ctx SpecContext) {
 		res := run(ctx, filepath.Join(dir, "pod-loss-single-replica.yaml"))
 		failed := map[string]bool{}
 		for _, v := range res.Scenario.Verdicts {
@@ -74,5 +74,17 @@ var _ = Describe("Example application nats-edge", Ordered, Label("example"), fra
 		Expect(res.Scenario.Mutant).NotTo(BeNil())
 		Expect(res.Scenario.Mutant.Caught).To(BeTrue())
 		Expect(res.Scenario.State).To(Equal(reports.StatePassed), "a caught declared defect passes")
+	}, NodeTimeout(5*time.Minute))
+
+	It("passes rolling-update with the preStop drain", func(ctx SpecContext) {
+		res := run(ctx, filepath.Join(dir, "rolling-update.yaml"))
+		Expect(res.Scenario.Verdicts).To(framework.MeetObjectives())
+	}, NodeTimeout(5*time.Minute))
+
+	It("catches the rollout without the preStop drain", func(ctx SpecContext) {
+		res := run(ctx, filepath.Join(dir, "rolling-update-no-drain.yaml"))
+		Expect(res.Scenario.Mutant).NotTo(BeNil())
+		Expect(res.Scenario.Mutant.Caught).To(BeTrue(), "no probe objective failed: %v", res.Scenario.Verdicts)
+		Expect(res.Scenario.State).To(Equal(reports.StatePassed))
 	}, NodeTimeout(5*time.Minute))
 })

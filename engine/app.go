@@ -3,11 +3,13 @@ package engine
 import (
 	"fmt"
 	"os"
+	"slices"
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/edgeproof/edgeproof/apps"
+	"github.com/edgeproof/edgeproof/scenarios"
 	"github.com/edgeproof/edgeproof/slo"
 )
 
@@ -38,6 +40,9 @@ func (r *run) prepareApp() ([]*unstructured.Unstructured, error) {
 	if err != nil {
 		return nil, fail(err)
 	}
+	if err := checkRolledObjects(r.sc, prepared); err != nil {
+		return nil, fail(err)
+	}
 	r.say("application: %d objects rendered from %d sources in %s", len(prepared), len(srcs), time.Since(start).Round(time.Millisecond))
 	imgs := apps.ImagesFromScenario(r.sc)
 	if len(imgs) == 0 {
@@ -58,6 +63,23 @@ func (r *run) prepareApp() ([]*unstructured.Unstructured, error) {
 	}
 	r.say("application: %d image(s) loaded onto every node in %s", len(imgs), time.Since(start).Round(100*time.Millisecond))
 	return prepared, nil
+}
+
+// checkRolledObjects asks that every object a rolling-update names is one
+// of the application's controllers.
+func checkRolledObjects(sc *scenarios.Scenario, objs []*unstructured.Unstructured) error {
+	for i, f := range sc.Spec.Faults {
+		if f.Rollout == nil || f.Rollout.Object == nil {
+			continue
+		}
+		o := f.Rollout.Object
+		if !slices.ContainsFunc(objs, func(u *unstructured.Unstructured) bool {
+			return u.GroupVersionKind().Group == "apps" && u.GetKind() == o.Kind && u.GetName() == o.Name
+		}) {
+			return fmt.Errorf("spec.faults[%d].rollout.object: %s is not among the application's objects", i, o)
+		}
+	}
+	return nil
 }
 
 // readProbes takes the probes' counters when the run ends, before the

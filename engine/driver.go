@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -37,6 +38,9 @@ func (d *driver) preflight(f scenarios.Fault) (bool, string) {
 		}
 		return true, ""
 	case scenarios.RollingUpdate:
+		if f.Rollout != nil && f.Rollout.Object != nil {
+			return true, "" // checked against the application before deploy
+		}
 		if f.Rollout == nil || !d.w.Spec.Deploys(f.Rollout.Fixture) {
 			return false, "rolling-update names a fixture this scenario does not deploy"
 		}
@@ -111,7 +115,7 @@ func (d *driver) evidence(ctx context.Context, f scenarios.Fault, nodes []string
 	case scenarios.DeviceStorm:
 		return []string{"every simulator answered that its storm ran"}, nil
 	case scenarios.RollingUpdate:
-		return []string{"rollout of " + string(f.Rollout.Fixture) + " complete"}, nil
+		return []string{"rollout of " + f.Rollout.Rolled() + " complete"}, nil
 	}
 	return nil, fmt.Errorf("fault %s: no evidence check for %s", f.Name, f.Kind)
 }
@@ -129,12 +133,19 @@ func joinUndo(err, undo error) error {
 // fixture's pods that were serving meanwhile (watched, not polled).
 func (d *driver) rollout(ctx context.Context, r *scenarios.RolloutParams) (slo.Value, error) {
 	unavail, surge := ptr.Deref(r.MaxUnavailable, 0), ptr.Deref(r.MaxSurge, 1)
-	kind, names := d.rolled(r.Fixture)
-	watch, err := d.w.WatchReady(ctx, string(r.Fixture))
+	kind, names, sel, err := d.rolled(ctx, r)
 	if err != nil {
-		return slo.Value{}, fmt.Errorf("rollout of %s: %w", r.Fixture, err)
+		return slo.Value{}, fmt.Errorf("rollout of %s: %w", r.Rolled(), err)
 	}
-	err = d.roll(ctx, kind, names, unavail, surge)
+	watch, err := d.w.WatchReadySelected(ctx, r.Rolled(), sel)
+	if err != nil {
+		return slo.Value{}, fmt.Errorf("rollout of %s: %w", r.Rolled(), err)
+	}
+	if r.Object != nil && r.MaxUnavailable == nil {
+		err = d.restart(ctx, kind, names[0]) // the object's own strategy
+	} else {
+		err = d.roll(ctx, kind, names, unavail, surge)
+	}
 	fewest, werr := watch.Stop()
 	switch {
 	case err != nil:
@@ -145,29 +156,95 @@ func (d *driver) rollout(ctx context.Context, r *scenarios.RolloutParams) (slo.V
 	return slo.Count(fewest), nil
 }
 
-// rolled names the controllers that run a fixture's pods, and their kind.
-func (d *driver) rolled(f scenarios.Fixture) (kind string, names []string) {
-	switch f {
+// restartedAt is the template patch that restarts a controller's pods,
+// as `kubectl rollout restart` does.
+func restartedAt() string {
+	return fmt.Sprintf(`{"metadata":{"annotations":{"edgeproof.dev/restartedAt":%q}}}`, time.Now().Format(time.RFC3339Nano))
+}
+
+// restart rolls an application object under its own update strategy and
+// waits until the rollout is complete.
+func (d *driver) restart(ctx context.Context, kind, name string) error {
+	patch := []byte(fmt.Sprintf(`{"spec":{"template":%s}}`, restartedAt()))
+	ns, apps := d.w.Spec.Namespace, d.cs.AppsV1()
+	var err error
+	switch kind {
+	case "deployment":
+		_, err = apps.Deployments(ns).Patch(ctx, name, types.StrategicMergePatchType, patch, metav1.PatchOptions{})
+	case "daemonset":
+		_, err = apps.DaemonSets(ns).Patch(ctx, name, types.StrategicMergePatchType, patch, metav1.PatchOptions{})
+	case "statefulset":
+		_, err = apps.StatefulSets(ns).Patch(ctx, name, types.StrategicMergePatchType, patch, metav1.PatchOptions{})
+	}
+	if err != nil {
+		return fmt.Errorf("rolling %s %s: %w", kind, name, err)
+	}
+	return d.waitRolledOut(ctx, kind, []string{name})
+}
+
+// rolled names the controllers that run what r rolls, their kind and the
+// selector of their pods.
+func (d *driver) rolled(ctx context.Context, r *scenarios.RolloutParams) (kind string, names []string, sel string, err error) {
+	if o := r.Object; o != nil {
+		kind = strings.ToLower(o.Kind)
+		sel, err = d.podSelector(ctx, kind, o.Name)
+		return kind, []string{o.Name}, sel, err
+	}
+	sel = workload.LabelName + "=" + string(r.Fixture)
+	switch r.Fixture {
 	case scenarios.FixtureBroker:
-		return "deployment", []string{workload.Broker}
+		return "deployment", []string{workload.Broker}, sel, nil
 	case scenarios.FixtureDeviceSim:
 		for _, z := range d.w.Spec.Zones {
 			names = append(names, workload.DeviceSim+"-"+z.Name)
 		}
-		return "deployment", names
+		return "deployment", names, sel, nil
 	case scenarios.FixtureGateway:
 		for _, z := range d.w.Spec.Zones {
 			names = append(names, workload.Gateway+"-"+z.Name)
 		}
-		return "daemonset", names
+		return "daemonset", names, sel, nil
 	}
-	return "statefulset", []string{workload.Sink}
+	return "statefulset", []string{workload.Sink}, sel, nil
+}
+
+// podSelector reads the pod selector of an application's controller.
+func (d *driver) podSelector(ctx context.Context, kind, name string) (string, error) {
+	ns, apps := d.w.Spec.Namespace, d.cs.AppsV1()
+	var ls *metav1.LabelSelector
+	switch kind {
+	case "deployment":
+		o, err := apps.Deployments(ns).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return "", err
+		}
+		ls = o.Spec.Selector
+	case "statefulset":
+		o, err := apps.StatefulSets(ns).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return "", err
+		}
+		ls = o.Spec.Selector
+	case "daemonset":
+		o, err := apps.DaemonSets(ns).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return "", err
+		}
+		ls = o.Spec.Selector
+	default:
+		return "", fmt.Errorf("cannot roll a %s", kind)
+	}
+	sel, err := metav1.LabelSelectorAsSelector(ls)
+	if err != nil {
+		return "", err
+	}
+	return sel.String(), nil
 }
 
 // roll patches every controller at once and waits until each is rolled out.
 func (d *driver) roll(ctx context.Context, kind string, names []string, unavail, surge int32) error {
 	ns := d.w.Spec.Namespace
-	tmpl := fmt.Sprintf(`{"metadata":{"annotations":{"edgeproof.dev/restartedAt":%q}}}`, time.Now().Format(time.RFC3339Nano))
+	tmpl := restartedAt()
 	apps := d.cs.AppsV1()
 	for _, name := range names {
 		var err error

@@ -233,7 +233,7 @@ func injectWorkload(ctx context.Context, f scenarios.Fault, drv *driver, mon *mo
 	}
 	in.evidence = ev
 	if f.Kind == scenarios.RollingUpdate {
-		in.evidence = append(in.evidence, fmt.Sprintf("fewest %s pods serving while it rolled: %s", f.Rollout.Fixture, in.minReady))
+		in.evidence = append(in.evidence, fmt.Sprintf("fewest %s pods serving while it rolled: %s", f.Rollout.Rolled(), in.minReady))
 	}
 	return in, nil
 }

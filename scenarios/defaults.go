@@ -168,7 +168,7 @@ func (f *Fault) defaults() {
 			f.Storm = &StormParams{}
 		}
 	case RollingUpdate:
-		if r := f.Rollout; r != nil {
+		if r := f.Rollout; r != nil && r.Object == nil {
 			unavailable, surge := int32(0), int32(1)
 			if r.Fixture.surgeForbidden() != "" {
 				unavailable, surge = 1, 0

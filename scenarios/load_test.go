@@ -146,6 +146,13 @@ var invalidCases = []struct {
 		"testdata/invalid/defect.yaml:14:18: spec.defect.description: required: say what is broken",
 		`testdata/invalid/defect.yaml:15:30: spec.defect.caughtBy[1]: no objective named "latency" in spec.objectives`,
 	}},
+	{"rollout-object.yaml", []string{
+		`testdata/invalid/rollout-object.yaml:13:16: spec.faults[0].rollout.fixture: fixture broker is not deployed in spec.workload`,
+		`testdata/invalid/rollout-object.yaml:14:15: spec.faults[0].rollout.object: set only one of fixture and object`,
+		`testdata/invalid/rollout-object.yaml:19:22: spec.faults[1].rollout.object.kind: unsupported value "Job": must be one of Deployment, StatefulSet, DaemonSet`,
+		`testdata/invalid/rollout-object.yaml:19:33: spec.faults[1].rollout.object.name: invalid name "Web"`,
+		`testdata/invalid/rollout-object.yaml:24:7: spec.faults[2].rollout: give both maxUnavailable and maxSurge, or neither to keep the object's own strategy`,
+	}},
 	{"unknown-field.yaml", []string{
 		`testdata/invalid/unknown-field.yaml:10:5: spec.faults[0].duration: required: how long node-power-loss lasts, e.g. "60s"`,
 		`testdata/invalid/unknown-field.yaml:13:5: spec.faults[0].duraton: unknown field "duraton" (did you mean "duration"?)`,

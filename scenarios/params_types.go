@@ -147,10 +147,15 @@ type LoadParams struct {
 	Factor float64 `json:"factor"`
 }
 
-// RolloutParams configures rolling-update.
+// RolloutParams configures rolling-update. Set one of fixture and object.
 type RolloutParams struct {
 	// Fixture is the fixture to roll; it must be deployed.
-	Fixture Fixture `json:"fixture"`
+	Fixture Fixture `json:"fixture,omitempty"`
+	// Object is a Deployment, StatefulSet or DaemonSet of the user's
+	// application to roll instead. Without maxUnavailable and maxSurge it
+	// rolls under the object's own update strategy, which is then what the
+	// scenario certifies.
+	Object *ObjectRef `json:"object,omitempty"`
 	// MaxUnavailable is how many pods may be unavailable at once during the
 	// rollout; defaults to 0 for devicesim and to 1 for the fixtures that
 	// cannot surge (broker, gateway, sink).
@@ -160,4 +165,25 @@ type RolloutParams struct {
 	// the gateway (a DaemonSet pod owns its node's queue) and the sink (a
 	// StatefulSet replaces each replica under its own name).
 	MaxSurge *int32 `json:"maxSurge,omitempty"`
+}
+
+// ObjectRef names an object of the user's application in the run
+// namespace.
+type ObjectRef struct {
+	// Kind is Deployment, StatefulSet or DaemonSet.
+	Kind string `json:"kind"`
+	// Name is the object's metadata.name.
+	Name string `json:"name"`
+}
+
+// String is Kind/name.
+func (o ObjectRef) String() string { return o.Kind + "/" + o.Name }
+
+// Rolled names what a rolling-update rolls, for messages: the fixture, or
+// the object as Kind/name.
+func (r *RolloutParams) Rolled() string {
+	if r.Object != nil {
+		return r.Object.String()
+	}
+	return string(r.Fixture)
 }

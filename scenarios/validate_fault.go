@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"slices"
 	"time"
 )
@@ -54,6 +55,9 @@ func (sp *Spec) validateFault(errs *ErrorList, p fieldPath, f *Fault) {
 	f.validateParams(errs, p, info)
 	if info.fixture != "" && !sp.Workload.Deployed(info.fixture) {
 		errs.add(p.child("kind"), ErrInvalid, "%s needs the %s fixture in spec.workload", f.Kind, info.fixture)
+	}
+	if f.Rollout != nil && f.Rollout.Object != nil && !sp.Workload.HasApplication() {
+		errs.add(p.child("rollout", "object"), ErrInvalid, "rolls an object of the user's application; give spec.workload manifests, kustomize or helm")
 	}
 	if f.Rollout != nil && f.Rollout.Fixture != "" && validFixture(f.Rollout.Fixture) && !sp.Workload.Deployed(f.Rollout.Fixture) {
 		errs.add(p.child("rollout", "fixture"), ErrInvalid, "fixture %s is not deployed in spec.workload", f.Rollout.Fixture)
@@ -256,10 +260,38 @@ func workers(errs *ErrorList, p fieldPath, n int32) {
 	}
 }
 
+// rollableKinds are the object kinds a rolling-update can roll.
+var rollableKinds = []string{"Deployment", "StatefulSet", "DaemonSet"}
+
 func (r *RolloutParams) validate(errs *ErrorList, p fieldPath) {
 	switch {
+	case r.Fixture != "" && r.Object != nil:
+		errs.add(p.child("object"), ErrInvalid, "set only one of fixture and object")
+		return
+	case r.Object != nil:
+		op := p.child("object")
+		if r.Object.Kind == "" {
+			errs.required(op.child("kind"), "")
+		} else if !slices.Contains(rollableKinds, r.Object.Kind) {
+			unsupported(errs, op.child("kind"), r.Object.Kind, rollableKinds)
+		}
+		if r.Object.Name == "" {
+			errs.required(op.child("name"), "")
+		} else {
+			for _, msg := range validation.IsDNS1123Subdomain(r.Object.Name) {
+				errs.add(op.child("name"), ErrInvalid, "invalid name %q: %s", r.Object.Name, msg)
+			}
+		}
+		// The object's own strategy applies unless both are given.
+		if (r.MaxUnavailable == nil) != (r.MaxSurge == nil) {
+			errs.add(p, ErrInvalid, "give both maxUnavailable and maxSurge, or neither to keep the object's own strategy")
+			return
+		}
+		if r.MaxUnavailable == nil {
+			return
+		}
 	case r.Fixture == "":
-		errs.required(p.child("fixture"), "")
+		errs.required(p.child("fixture"), "or object, naming the user's Deployment, StatefulSet or DaemonSet")
 	case !validFixture(r.Fixture):
 		unsupported(errs, p.child("fixture"), r.Fixture, fixtures)
 	}
