@@ -71,9 +71,7 @@ var _ = Describe("Example application nats-edge", Ordered, Label("example"), fra
 		}
 		Expect(failed).To(Equal(map[string]bool{"health-longest-outage": true, "client-port-available": true}),
 			"the single server's replacement must show as an outage on both probes")
-		Expect(res.Scenario.Mutant).NotTo(BeNil())
-		Expect(res.Scenario.Mutant.Caught).To(BeTrue())
-		Expect(res.Scenario.State).To(Equal(reports.StatePassed), "a caught declared defect passes")
+		expectCaught(res)
 	}, NodeTimeout(5*time.Minute))
 
 	It("passes rolling-update with the preStop drain", func(ctx SpecContext) {
@@ -81,10 +79,27 @@ var _ = Describe("Example application nats-edge", Ordered, Label("example"), fra
 		Expect(res.Scenario.Verdicts).To(framework.MeetObjectives())
 	}, NodeTimeout(5*time.Minute))
 
+	It("passes power-loss: the lost node's server moves within seconds", func(ctx SpecContext) {
+		res := run(ctx, filepath.Join(dir, "power-loss.yaml"))
+		Expect(res.Scenario.Verdicts).To(framework.MeetObjectives())
+	}, NodeTimeout(6*time.Minute))
+
+	It("catches the default 300 s tolerations: the server never moves", func(ctx SpecContext) {
+		res := run(ctx, filepath.Join(dir, "power-loss-default-tolerations.yaml"))
+		expectCaught(res)
+	}, NodeTimeout(6*time.Minute))
+
 	It("catches the rollout without the preStop drain", func(ctx SpecContext) {
 		res := run(ctx, filepath.Join(dir, "rolling-update-no-drain.yaml"))
-		Expect(res.Scenario.Mutant).NotTo(BeNil())
-		Expect(res.Scenario.Mutant.Caught).To(BeTrue(), "no probe objective failed: %v", res.Scenario.Verdicts)
-		Expect(res.Scenario.State).To(Equal(reports.StatePassed))
+		expectCaught(res)
 	}, NodeTimeout(5*time.Minute))
 })
+
+// expectCaught asks that a scenario declaring a defect (spec.defect) was
+// caught by its objectives, which makes it pass.
+func expectCaught(res *engine.Result) {
+	GinkgoHelper()
+	Expect(res.Scenario.Mutant).NotTo(BeNil(), "the scenario declares no defect")
+	Expect(res.Scenario.Mutant.Caught).To(BeTrue(), "no objective it names caught the defect: %v", res.Scenario.Verdicts)
+	Expect(res.Scenario.State).To(Equal(reports.StatePassed), "a caught declared defect passes")
+}

@@ -89,21 +89,23 @@ type run struct {
 	// failure is its expected outcome, a failed teardown never is.
 	cleanupErr error
 
-	cs       kubernetes.Interface
-	nodes    []corev1.Node
-	ns       string
-	router   *route.Router
-	w        *workload.Workload
-	drv      *driver
-	rctx     context.Context // ends when the monitor panics
-	abort    context.CancelCauseFunc
-	stopMon  context.CancelFunc
-	mon      *monitor
-	probe    *slo.RescheduleProbe
-	t0       time.Time
-	base     *accounting.Histogram
-	checks   *healChecks
-	drainErr error
+	cs      kubernetes.Interface
+	nodes   []corev1.Node
+	ns      string
+	router  *route.Router
+	w       *workload.Workload
+	drv     *driver
+	rctx    context.Context // ends when the monitor panics
+	abort   context.CancelCauseFunc
+	stopMon context.CancelFunc
+	mon     *monitor
+	probe   *slo.RescheduleProbe
+	// podProbes time the pods reschedule objectives select, by selector.
+	podProbes map[string]*slo.RescheduleProbe
+	t0        time.Time
+	base      *accounting.Histogram
+	checks    *healChecks
+	drainErr  error
 	// probed is each probe's availability, read when the run ends.
 	probed map[string]slo.Availability
 }
@@ -317,6 +319,19 @@ func (r *run) startMonitor() error {
 	if err := r.probe.Start(mctx); err != nil {
 		return fmt.Errorf("reschedule probe: %w", err)
 	}
+	// One more probe per set of pods a reschedule objective selects.
+	r.podProbes = map[string]*slo.RescheduleProbe{}
+	for _, o := range r.sc.Spec.Objectives {
+		sel := o.PodSelector()
+		if sel == "" || r.podProbes[sel] != nil {
+			continue
+		}
+		p := slo.NewRescheduleProbe(r.cs, r.ns, labels.SelectorFromSet(o.Selector))
+		if err := p.Start(mctx); err != nil {
+			return fmt.Errorf("reschedule probe for %s: %w", sel, err)
+		}
+		r.podProbes[sel] = p
+	}
 	return nil
 }
 
@@ -380,8 +395,11 @@ func (r *run) inject(ctx context.Context, f scenarios.Fault, resolver *chaos.Res
 	}
 	targets := targetNames(rf)
 	if rf.Target != nil && len(rf.Target.Nodes) > 0 {
-		if perr := r.probe.FaultStarted(f.Name, time.Now(), rf.Target.Nodes); perr != nil {
-			r.say("reschedule probe: %v", perr)
+		now := time.Now()
+		for _, p := range r.rescheduleProbes() {
+			if perr := p.FaultStarted(f.Name, now, rf.Target.Nodes); perr != nil {
+				r.say("reschedule probe: %v", perr)
+			}
 		}
 	}
 	in, err := r.router.InjectAndProve(ctx, rf)
@@ -389,6 +407,34 @@ func (r *run) inject(ctx context.Context, f scenarios.Fault, resolver *chaos.Res
 		r.say("fault %s in force: %s", f.Name, strings.Join(in.Evidence, "; "))
 	}
 	return injected{targets: targets, backend: in.Backend, evidence: in.Evidence, heal: in.Heal}, err
+}
+
+// rescheduleProbes is every reschedule probe of the run.
+func (r *run) rescheduleProbes() []*slo.RescheduleProbe {
+	out := []*slo.RescheduleProbe{r.probe}
+	for _, p := range r.podProbes {
+		out = append(out, p)
+	}
+	return out
+}
+
+// addPodReschedules puts what the selector probes timed into each fault
+// occurrence's result.
+func (r *run) addPodReschedules(m slo.Measurements) {
+	for sel, p := range r.podProbes {
+		for name, results := range m.Faults {
+			rs := p.Results(name)
+			for i := range results {
+				if i >= len(rs) {
+					break
+				}
+				if results[i].PodReschedule == nil {
+					results[i].PodReschedule = map[string]slo.Reschedule{}
+				}
+				results[i].PodReschedule[sel] = rs[i]
+			}
+		}
+	}
 }
 
 // drainPipeline stops the devices and waits for what they and the
@@ -414,6 +460,7 @@ func (r *run) judge() error {
 	if err != nil {
 		return err
 	}
+	r.addPodReschedules(m)
 	m.Run.Probes = r.probed
 	res.Scenario.Verdicts = slo.Judge(r.sc.Spec.Objectives, m)
 	res.Scenario.Series = append(r.mon.series(), r.probe.Series())

@@ -1,5 +1,7 @@
 package scenarios
 
+import "k8s.io/apimachinery/pkg/labels"
+
 // ObjectiveKind is the family of an objective; it decides which metrics
 // apply.
 type ObjectiveKind string
@@ -94,6 +96,15 @@ const (
 	MetricReplicas Metric = "replicas"
 )
 
+// PodSelector is the label selector of the pods a reschedule objective
+// times, in Kubernetes' string form; "" means the device simulators.
+func (o Objective) PodSelector() string {
+	if len(o.Selector) == 0 {
+		return ""
+	}
+	return labels.SelectorFromSet(o.Selector).String()
+}
+
 // Comparison is how a measurement is compared with its budget.
 type Comparison string
 
@@ -125,6 +136,10 @@ type Objective struct {
 	// defaulted when exactly one does. Availability and delivery objectives
 	// without a fault cover the whole run.
 	Fault string `json:"fault,omitempty"`
+	// Selector picks, by label, the pods a reschedule objective times: those
+	// of the user's application (app.kubernetes.io/name: web). Left out, it
+	// times the reference pipeline's device simulators.
+	Selector map[string]string `json:"selector,omitempty"`
 	// Probe names a probe of spec.probes whose successRatio or
 	// longestOutage an availability objective judges, instead of what the
 	// devices saw. It covers the whole run and cannot name a fault.

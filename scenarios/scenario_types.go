@@ -76,6 +76,11 @@ type Defect struct {
 	// CaughtBy names objectives of this scenario; at least one must fail
 	// on a measured value (not Unknown) for the defect to count as caught.
 	CaughtBy []string `json:"caughtBy"`
+	// UnknownCatches lets an objective of caughtBy that stayed Unknown,
+	// because what it waits for never happened within the run (pods that
+	// never moved off a lost node), count as catching the defect, when that
+	// is the defect's harm.
+	UnknownCatches bool `json:"unknownCatches,omitempty"`
 }
 
 // Source returns the file name the scenario was loaded from, or "" for a

@@ -146,7 +146,15 @@ func (sp *Spec) validateObjectiveWorkload(errs *ErrorList, p fieldPath, o *Objec
 		sp.validateObjectiveProbe(errs, p, o)
 		return
 	}
+	if len(o.Selector) > 0 && o.Kind != ObjectiveReschedule {
+		errs.add(p.child("selector"), ErrInvalid, "only reschedule objectives select pods")
+	}
 	switch o.Kind {
+	case ObjectiveReschedule:
+		validateLabels(errs, p.child("selector"), o.Selector)
+		if len(o.Selector) == 0 && !sp.Workload.Deployed(FixtureDeviceSim) {
+			errs.add(p.child("selector"), ErrRequired, "the devicesim fixture is not deployed; select the pods to time by label")
+		}
 	case ObjectiveAvailability, ObjectiveDelivery:
 		if o.Probe != "" {
 			sp.validateObjectiveProbe(errs, p, o)

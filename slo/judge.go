@@ -12,8 +12,12 @@ import (
 // occurrence of a fault. A nil field means that family was not measured
 // there; objectives that need it fail saying so.
 type Result struct {
-	// Reschedule holds the reschedule phases of a node fault occurrence.
+	// Reschedule holds the reschedule phases of a node fault occurrence,
+	// for the device simulators.
 	Reschedule *Reschedule
+	// PodReschedule holds them for the pods of objectives that select
+	// their own, by scenarios.Objective.PodSelector.
+	PodReschedule map[string]Reschedule
 	// Availability holds what the devices saw.
 	Availability *Availability
 	// Delivery holds end-to-end delivery.
@@ -116,18 +120,26 @@ func pick(o scenarios.Objective, r Result) Value {
 	missing := Unknown("no %s measurement was taken", o.Kind)
 	switch o.Kind {
 	case scenarios.ObjectiveReschedule:
-		if r.Reschedule == nil {
+		rs := r.Reschedule
+		if sel := o.PodSelector(); sel != "" {
+			v, ok := r.PodReschedule[sel]
+			if !ok {
+				return Unknown("pods %s were not timed", sel)
+			}
+			rs = &v
+		}
+		if rs == nil {
 			return missing
 		}
 		switch o.Metric {
 		case scenarios.MetricNodeNotReady:
-			return r.Reschedule.NodeNotReady
+			return rs.NodeNotReady
 		case scenarios.MetricPodsEvicted:
-			return r.Reschedule.PodsEvicted
+			return rs.PodsEvicted
 		case scenarios.MetricPodsScheduled:
-			return r.Reschedule.PodsScheduled
+			return rs.PodsScheduled
 		case scenarios.MetricTotal:
-			return r.Reschedule.Total
+			return rs.Total
 		}
 	case scenarios.ObjectiveAvailability:
 		if o.Probe != "" {

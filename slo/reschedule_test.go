@@ -15,6 +15,8 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes/fake"
 	clienttesting "k8s.io/client-go/testing"
+
+	"github.com/edgeproof/edgeproof/scenarios"
 )
 
 const ns = "edgeproof"
@@ -237,5 +239,21 @@ func TestRescheduleProbeNotStarted(t *testing.T) {
 	p := NewRescheduleProbe(fake.NewClientset(), ns, labels.Everything())
 	if err := p.FaultStarted("f", t0, []string{"n"}); err == nil || !strings.Contains(err.Error(), "not started") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+func TestJudgeReschedulesOfSelectedPods(t *testing.T) {
+	obj := scenarios.Objective{Name: "web-moved", Kind: scenarios.ObjectiveReschedule, Metric: scenarios.MetricTotal,
+		Fault: "power", Selector: map[string]string{"app": "web"}, Budget: "30s"}
+	devices := Reschedule{Total: Seconds(5 * time.Second)}
+	m := Measurements{Faults: map[string][]Result{"power": {{Reschedule: &devices,
+		PodReschedule: map[string]Reschedule{"app=web": {Total: Seconds(42 * time.Second)}}}}}}
+	if v := Judge([]scenarios.Objective{obj}, m)[0]; v.Pass || v.Value != 42 {
+		t.Errorf("verdict %+v: want the selected pods' 42 s, failing", v)
+	}
+	// The device simulators' timing never stands in for the selected pods.
+	m.Faults["power"][0].PodReschedule = nil
+	if v := Judge([]scenarios.Objective{obj}, m)[0]; v.Pass || !strings.Contains(v.Detail, "app=web were not timed") {
+		t.Errorf("verdict %+v: want Unknown for pods that were not timed", v)
 	}
 }
