@@ -45,7 +45,7 @@ CERTIFY_BUNDLE = $(EDGEPROOF) certify bundle --artifacts $(CERTIFY_DIR) --out $(
 # vet and the unit tests).
 MEANWHILE ?=
 
-.PHONY: all help example bench perf chaos-tests e2e-test e2e-smoke-mutants-only e2e-chaos browser build prepare node-image qemu-disk e2e-qemu-boot e2e-qemu e2e-qemu-chaos cluster cluster-delete unit vet e2e e2e-smoke e2e-smoke-mutants e2e-mutants e2e-nightly e2e-cleanup certify certify-merge test clean
+.PHONY: all help example example-only user-suite bench perf chaos-tests e2e-test e2e-smoke-mutants-only e2e-chaos browser build prepare node-image qemu-disk e2e-qemu-boot e2e-qemu e2e-qemu-chaos cluster cluster-delete unit vet e2e e2e-smoke e2e-smoke-mutants e2e-mutants e2e-nightly e2e-cleanup certify certify-merge test clean
 
 all: build
 
@@ -90,6 +90,7 @@ vet:
 	$(GO) mod tidy -diff
 	$(GO) vet ./...
 	$(GO) vet -tags e2e ./e2e/... ./chaos/... ./engine/... ./fixtures/workload/... ./clusters/qemu/...
+	cd examples/go-suite && $(GO) mod tidy -diff && $(GO) vet ./...
 	@# Ginkgo checks the spec tree (decorators, labels) only when it builds it.
 	@d=$$(mktemp -d); ARTIFACTS=$$d $(GO) test -count=1 -tags e2e ./e2e -args -ginkgo.dry-run >$$d/out 2>&1 || { cat $$d/out; rm -rf $$d; exit 1; }; rm -rf $$d
 	@fmt=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -160,16 +161,24 @@ chaos-tests:
 	@test -n "$$EDGEPROOF_CLUSTER" || { echo "chaos-tests needs EDGEPROOF_CLUSTER (use make e2e-chaos)"; exit 2; }
 	$(GO) test -p 1 -v -count=1 -tags e2e ./chaos/... ./engine/... ./fixtures/workload/... -timeout 40m
 
-## e2e-test: the cluster part of make test on one shared cluster: the smoke specs, the two fastest mutants and the example application's pod-loss pair, then the chaos tests
+## e2e-test: the cluster part of make test on one shared cluster: the smoke specs, the two fastest mutants, the example application's known-bad pod-loss variant and the user's own suite (examples/go-suite) running its pod-loss scenario, then the chaos tests
 e2e-test: node-image
-	EDGEPROOF=$(EDGEPROOF) MEANWHILE='$(MEANWHILE)' scripts/with-cluster.sh edgeproof-test -- $(MAKE) --no-print-directory e2e-smoke-mutants-only chaos-tests
+	EDGEPROOF=$(EDGEPROOF) MEANWHILE='$(MEANWHILE)' scripts/with-cluster.sh edgeproof-test -- $(MAKE) --no-print-directory e2e-smoke-mutants-only user-suite chaos-tests
 
 e2e-smoke-mutants-only:
 	$(E2E_SUITE) -ginkgo.timeout=$(E2E_TIMEOUT) -ginkgo.label-filter='smoke || mutants-fast || example-fast'
 
-## example: the example application (examples/nats-edge) on a fresh cluster: a NATS server chart built from the Go module proxy, its pod-loss and rolling-update scenarios and their known-bad variants
+## example: the example application (examples/nats-edge) on a fresh cluster: a NATS server chart built from the Go module proxy, its pod-loss, power-loss and rolling-update scenarios and their known-bad variants, then the user's own Go suite (examples/go-suite)
 example: node-image
+	EDGEPROOF=$(EDGEPROOF) scripts/with-cluster.sh edgeproof-example -- $(MAKE) --no-print-directory example-only user-suite
+
+example-only:
 	$(E2E_SUITE) -ginkgo.timeout=$(E2E_TIMEOUT) -ginkgo.label-filter='example'
+
+## user-suite: a user's own Ginkgo suite in its own module (examples/go-suite, importing edgeproof's public packages) on the cluster EDGEPROOF_CLUSTER names; needs the example's image in the local Docker engine (make example builds it)
+user-suite:
+	@test -n "$$EDGEPROOF_CLUSTER" || { echo "user-suite needs EDGEPROOF_CLUSTER (use make example)"; exit 2; }
+	cd examples/go-suite && $(GO) test -count=1 -v ./... -timeout 20m
 
 ## perf: measure what docs/performance.md quotes (unit tests, cluster create and delete, the loopback benchmark) on this host, as a Markdown table; creates and deletes one cluster
 perf: node-image

@@ -58,7 +58,9 @@ var _ = Describe("Example application nats-edge", Ordered, Label("example"), fra
 		return res
 	}
 
-	It("passes pod-loss when two servers back the Service", Label("example-fast"), func(ctx SpecContext) {
+	// make test runs this scenario through the user's own suite
+	// (examples/go-suite) instead.
+	It("passes pod-loss when two servers back the Service", func(ctx SpecContext) {
 		res := run(ctx, filepath.Join(dir, "pod-loss.yaml"))
 		Expect(res.Scenario.Verdicts).To(framework.MeetObjectives())
 	}, NodeTimeout(5*time.Minute))

@@ -34,7 +34,8 @@ type Options struct {
 	// Cluster is the cluster to run on.
 	Cluster *clusters.Cluster
 	// RepoRoot is the edgeproof source tree the fixture images are built
-	// from.
+	// from; empty means the checkout holding the working directory, or the
+	// edgeproof module a user's own module requires.
 	RepoRoot string
 	// Backend is the --chaos-backend setting.
 	Backend route.Mode

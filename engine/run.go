@@ -22,6 +22,7 @@ import (
 	"github.com/edgeproof/edgeproof/fixtures/accounting"
 	"github.com/edgeproof/edgeproof/fixtures/mutants"
 	"github.com/edgeproof/edgeproof/fixtures/workload"
+	"github.com/edgeproof/edgeproof/internal/repo"
 	"github.com/edgeproof/edgeproof/reports"
 	"github.com/edgeproof/edgeproof/scenarios"
 	"github.com/edgeproof/edgeproof/slo"
@@ -132,6 +133,13 @@ func newRun(ctx context.Context, sc *scenarios.Scenario, file string, o Options)
 		r.mut, sc = &m, mutateScenario(sc, m)
 	}
 	r.o.defaults(sc)
+	if r.o.RepoRoot == "" {
+		root, err := repo.Root()
+		if err != nil {
+			return nil, fmt.Errorf("the edgeproof sources the fixture images are built from: %w", err)
+		}
+		r.o.RepoRoot = root
+	}
 	r.sc = sc
 	r.res = &Result{Scenario: reports.Scenario{Name: sc.Metadata.Name, File: file, Started: r.start}}
 	for k, v := range sc.Metadata.Labels {
