@@ -91,6 +91,15 @@ var _ = Describe("Example application nats-edge", Ordered, Label("example"), fra
 		expectCaught(res)
 	}, NodeTimeout(6*time.Minute))
 
+	It("passes devices-pod-loss: MQTT devices move to the surviving server", func(ctx SpecContext) {
+		res := run(ctx, filepath.Join(dir, "devices-pod-loss.yaml"))
+		Expect(res.Scenario.Verdicts).To(framework.MeetObjectives())
+	}, NodeTimeout(5*time.Minute))
+
+	It("catches the single server with the devices' own longest wait", func(ctx SpecContext) {
+		expectCaught(run(ctx, filepath.Join(dir, "devices-pod-loss-single-replica.yaml")))
+	}, NodeTimeout(5*time.Minute))
+
 	It("catches the rollout without the preStop drain", func(ctx SpecContext) {
 		res := run(ctx, filepath.Join(dir, "rolling-update-no-drain.yaml"))
 		expectCaught(res)

@@ -243,11 +243,10 @@ func (r *run) deploy() error {
 	if err != nil {
 		return err
 	}
-	spec, err := workload.FromScenario(r.sc, r.ns, img, workload.ZonesOf(r.nodes))
+	spec, err := workload.FromScenario(r.sc, r.ns, img, workload.ZonesOf(r.nodes), app)
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", r.sc.Source(), err)
 	}
-	spec.App, spec.Probes = app, workload.ProbeChecks(r.sc.Spec.Probes)
 	if mut != nil {
 		mutateSpec(&spec, *mut)
 		r.say("MUTANT %s: %s", mut.Name, mut.Defect)
@@ -355,6 +354,11 @@ func (r *run) waitSteady() error {
 	if err := r.w.ResetProbes(r.ctx); err != nil {
 		r.say("resetting the prober: %v (its probes then include start-up)", err)
 	}
+	// The run's first sample must follow the reset: the window's baseline
+	// is the last sample before t0, and a wait is counted only where it
+	// exceeds that baseline, so a pre-reset sample carrying a long start-up
+	// wait would hide every shorter outage of the whole run.
+	r.mon.sample(r.rctx)
 	r.t0 = time.Now()
 	if r.w.Spec.Sink {
 		if tr, err := mergedSink(r.ctx, r.w); err == nil {

@@ -123,6 +123,16 @@ func (d *DeviceSpec) defaults() {
 	if d.QoS == nil {
 		d.QoS = ptr[int32](DefaultQoS)
 	}
+	if j := d.JSON; j != nil {
+		for _, f := range []struct {
+			v   *string
+			def string
+		}{{&j.Device, "device"}, {&j.Boot, "boot"}, {&j.Sequence, "seq"}, {&j.Timestamp, "ts"}} {
+			if *f.v == "" {
+				*f.v = f.def
+			}
+		}
+	}
 }
 
 func (f *Fault) defaults() {

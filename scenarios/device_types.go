@@ -29,4 +29,38 @@ type DeviceSpec struct {
 	// QoS is the MQTT quality of service the devices publish with (0, 1 or
 	// 2); defaults to 1, at-least-once, which zero-loss budgets rely on.
 	QoS *int32 `json:"qos,omitempty"`
+	// Endpoint is an MQTT endpoint of the user's application the devices
+	// publish to, instead of the reference pipeline's gateway of their
+	// zone. MQTT 3.1.1, no TLS or credentials.
+	Endpoint *EndpointSpec `json:"endpoint,omitempty"`
+	// Topic is the topic each device publishes to, {device} standing for
+	// its id, e.g. site/{device}/telemetry; defaults to telemetry/{device}.
+	Topic string `json:"topic,omitempty"`
+	// JSON, when set, makes each message a JSON object with these field
+	// names, instead of edgeproof's binary form (payloadBytes then does not
+	// apply). The boot id is a string of 16 hex digits, the sequence and
+	// the timestamp (Unix nanoseconds) are numbers.
+	JSON *JSONFields `json:"json,omitempty"`
+}
+
+// EndpointSpec is a Service port of the workload.
+type EndpointSpec struct {
+	// Service is the name of a Service in the run namespace.
+	Service string `json:"service"`
+	// Port is the Service port.
+	Port int32 `json:"port"`
+}
+
+// JSONFields names the fields of a JSON device message.
+type JSONFields struct {
+	// Device holds the device id; defaults to "device".
+	Device string `json:"device,omitempty"`
+	// Boot holds the id of the device's boot; defaults to "boot".
+	Boot string `json:"boot,omitempty"`
+	// Sequence holds the message's number within the boot; defaults to
+	// "seq".
+	Sequence string `json:"sequence,omitempty"`
+	// Timestamp holds when it was sent, in Unix nanoseconds; defaults to
+	// "ts".
+	Timestamp string `json:"timestamp,omitempty"`
 }

@@ -15,6 +15,14 @@ var invalidCases = []struct {
 	file string
 	want []string
 }{
+	{"devices-endpoint.yaml", []string{
+		`testdata/invalid/devices-endpoint.yaml:14:15: spec.devices.endpoint: the sink fixture accounts what reaches the reference broker, which devices publishing to your endpoint bypass; leave the sink out`,
+		`testdata/invalid/devices-endpoint.yaml:14:25: spec.devices.endpoint.service: invalid Service name "Broker"`,
+		`testdata/invalid/devices-endpoint.yaml:14:39: spec.devices.endpoint.port: must be a port number (1-65535), got 0`,
+		`testdata/invalid/devices-endpoint.yaml:15:12: spec.devices.topic: a publish topic cannot hold the wildcards + or #`,
+		`testdata/invalid/devices-endpoint.yaml:16:30: spec.devices.json.boot: field name "id" is also json.device`,
+		`testdata/invalid/devices-endpoint.yaml:16:45: spec.devices.json.timestamp: a field name cannot hold a comma`,
+	}},
 	{"duplicates.yaml", []string{
 		`testdata/invalid/duplicates.yaml:5:3: metadata.name: duplicate field "name"`,
 		`testdata/invalid/duplicates.yaml:12:11: spec.faults[1].name: duplicate fault name "kill" (also spec.faults[0])`,

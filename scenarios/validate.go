@@ -70,6 +70,9 @@ func (sp *Spec) validate(errs *ErrorList, p fieldPath) {
 	case sp.Workload.Deployed(FixtureDeviceSim):
 		errs.required(p.child("devices"), "the devicesim fixture is deployed; give at least count and rate")
 	}
+	if d := sp.Devices; d != nil && d.Endpoint != nil && sp.Workload.Deployed(FixtureSink) {
+		errs.add(p.child("devices", "endpoint"), ErrInvalid, "the sink fixture accounts what reaches the reference broker, which devices publishing to your endpoint bypass; leave the sink out")
+	}
 	sp.validateFaults(errs, p.child("faults"))
 	sp.validateCapacity(errs, p.child("cluster"))
 	sp.validateObjectives(errs, p.child("objectives"))
@@ -199,6 +202,24 @@ func (d *DeviceSpec) validate(errs *ErrorList, p fieldPath) {
 	}
 	if d.QoS == nil || *d.QoS < 0 || *d.QoS > 2 {
 		errs.add(p.child("qos"), ErrInvalid, "must be 0, 1 or 2")
+	}
+	if e := d.Endpoint; e != nil {
+		probeService(errs, p.child("endpoint"), e.Service, e.Port)
+	}
+	if strings.ContainsAny(d.Topic, "+#") {
+		errs.add(p.child("topic"), ErrInvalid, "a publish topic cannot hold the wildcards + or #")
+	}
+	if j := d.JSON; j != nil {
+		seen := map[string]string{}
+		for _, f := range []struct{ name, v string }{{"device", j.Device}, {"boot", j.Boot}, {"sequence", j.Sequence}, {"timestamp", j.Timestamp}} {
+			if strings.Contains(f.v, ",") {
+				errs.add(p.child("json", f.name), ErrInvalid, "a field name cannot hold a comma")
+			}
+			if other, dup := seen[f.v]; dup {
+				errs.add(p.child("json", f.name), ErrDuplicate, "field name %q is also json.%s", f.v, other)
+			}
+			seen[f.v] = f.name
+		}
 	}
 }
 
