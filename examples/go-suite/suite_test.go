@@ -60,4 +60,3 @@ var _ = Describe("site release", func() {
 		}, NodeTimeout(10*time.Minute))
 	}
 })
-
