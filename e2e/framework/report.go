@@ -97,7 +97,7 @@ func BuildReport(r types.Report, env reports.Environment, artifacts string) *rep
 					continue
 				}
 				sc.File, sc.FileSHA256 = run.File, run.FileSHA256
-				sc.FaultEvents, sc.Series = run.FaultEvents, run.Series
+				sc.FaultEvents, sc.Series, sc.Mutant = run.FaultEvents, run.Series, run.Mutant
 				sc.Verdicts = append(sc.Verdicts, run.Verdicts...)
 				if sc.State == reports.StateSkipped && run.SkipReason != "" {
 					sc.SkipReason = run.SkipReason

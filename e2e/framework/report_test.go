@@ -102,3 +102,22 @@ func TestFailures(t *testing.T) {
 		t.Errorf("a passed run kept the stale %s (stat: %v)", FailuresFile, err)
 	}
 }
+
+// A caught defect's run keeps its mutant record, so its failing verdicts
+// (failing by design) are not counted against the suite.
+func TestBuildReportKeepsTheMutantRecord(t *testing.T) {
+	now := time.Now()
+	run := reports.Scenario{Name: "variant", State: reports.StatePassed,
+		Verdicts: []reports.Verdict{{Objective: "outage", Metric: "longestOutage", Unit: "s", Value: 2, Budget: 1, Margin: -1}},
+		Mutant:   &reports.MutantRun{Name: "variant", Expect: []string{"outage"}, Caught: true}}
+	gr := types.Report{SuiteDescription: "edgeproof e2e", StartTime: now, EndTime: now.Add(time.Minute), RunTime: time.Minute,
+		SpecReports: types.SpecReports{{LeafNodeType: types.NodeTypeIt, LeafNodeText: "catches", State: types.SpecStatePassed,
+			ReportEntries: types.ReportEntries{{Name: ScenarioEntry, Value: types.WrapEntryValue(run)}}}}}
+	rep := BuildReport(gr, reports.Environment{EdgeproofVersion: "dev"}, "/art")
+	if m := rep.Scenarios[0].Mutant; m == nil || !m.Caught {
+		t.Fatalf("mutant record = %+v, want the caught run's", m)
+	}
+	if !rep.Passed() {
+		t.Errorf("a suite whose only run caught its defect did not pass: %+v", rep.Totals())
+	}
+}
