@@ -244,14 +244,14 @@ func (r *run) deploy() error {
 		return err
 	}
 	spec, err := workload.FromScenario(r.sc, r.ns, img, workload.ZonesOf(r.nodes), app)
-	if err != nil {
-		return fmt.Errorf("%s: %w", r.sc.Source(), err)
-	}
 	if mut != nil {
+		// Mutant images are refused until the spec names its mutant, so
+		// validate again once the defect is in.
 		mutateSpec(&spec, *mut)
+		err = spec.Validate()
 		r.say("MUTANT %s: %s", mut.Name, mut.Defect)
 	}
-	if err := spec.Validate(); err != nil {
+	if err != nil {
 		return fmt.Errorf("%s: %w", r.sc.Source(), err)
 	}
 	if spec.DeviceSim {
