@@ -161,7 +161,7 @@ chaos-tests:
 	@test -n "$$EDGEPROOF_CLUSTER" || { echo "chaos-tests needs EDGEPROOF_CLUSTER (use make e2e-chaos)"; exit 2; }
 	$(GO) test -p 1 -v -count=1 -tags e2e ./chaos/... ./engine/... ./fixtures/workload/... -timeout 40m
 
-## e2e-test: the cluster part of make test on one shared cluster: the smoke specs, the two fastest mutants, the example application's known-bad pod-loss variant and the user's own suite (examples/go-suite) running its pod-loss scenario, then the chaos tests
+## e2e-test: the cluster part of make test on one shared cluster: the smoke specs, the two fastest mutants, the example application's known-bad power-loss variant and the user's own suite (examples/go-suite) running its pod-loss scenario, then the chaos tests
 e2e-test: node-image
 	EDGEPROOF=$(EDGEPROOF) MEANWHILE='$(MEANWHILE)' scripts/with-cluster.sh edgeproof-test -- $(MAKE) --no-print-directory e2e-smoke-mutants-only user-suite chaos-tests
 

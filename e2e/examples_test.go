@@ -65,17 +65,6 @@ var _ = Describe("Example application nats-edge", Ordered, Label("example"), fra
 		Expect(res.Scenario.Verdicts).To(framework.MeetObjectives())
 	}, NodeTimeout(5*time.Minute))
 
-	It("catches the single-server variant on both probes", Label("example-fast"), func(ctx SpecContext) {
-		res := run(ctx, filepath.Join(dir, "pod-loss-single-replica.yaml"))
-		failed := map[string]bool{}
-		for _, v := range res.Scenario.Verdicts {
-			failed[v.Objective] = !v.Pass
-		}
-		Expect(failed).To(Equal(map[string]bool{"health-longest-outage": true, "client-port-available": true}),
-			"the single server's replacement must show as an outage on both probes")
-		expectCaught(res)
-	}, NodeTimeout(5*time.Minute))
-
 	It("passes rolling-update with the preStop drain", func(ctx SpecContext) {
 		res := run(ctx, filepath.Join(dir, "rolling-update.yaml"))
 		Expect(res.Scenario.Verdicts).To(framework.MeetObjectives())
@@ -86,7 +75,12 @@ var _ = Describe("Example application nats-edge", Ordered, Label("example"), fra
 		Expect(res.Scenario.Verdicts).To(framework.MeetObjectives())
 	}, NodeTimeout(6*time.Minute))
 
-	It("catches the default 300 s tolerations: the server never moves", func(ctx SpecContext) {
+	// Deterministic, so make test runs it: the server cannot move within
+	// the run under 300 s tolerations. (pod-loss-single-replica.yaml and
+	// devices-pod-loss-single-replica.yaml are not run here: a replacement
+	// can be Ready within 0.15 s, which no budget tells from a sound run;
+	// see docs/applications.md.)
+	It("catches the default 300 s tolerations: the server never moves", Label("example-fast"), func(ctx SpecContext) {
 		res := run(ctx, filepath.Join(dir, "power-loss-default-tolerations.yaml"))
 		expectCaught(res)
 	}, NodeTimeout(6*time.Minute))
@@ -94,10 +88,6 @@ var _ = Describe("Example application nats-edge", Ordered, Label("example"), fra
 	It("passes devices-pod-loss: MQTT devices move to the surviving server", func(ctx SpecContext) {
 		res := run(ctx, filepath.Join(dir, "devices-pod-loss.yaml"))
 		Expect(res.Scenario.Verdicts).To(framework.MeetObjectives())
-	}, NodeTimeout(5*time.Minute))
-
-	It("catches the single server with the devices' own longest wait", func(ctx SpecContext) {
-		expectCaught(run(ctx, filepath.Join(dir, "devices-pod-loss-single-replica.yaml")))
 	}, NodeTimeout(5*time.Minute))
 
 	It("catches the rollout without the preStop drain", func(ctx SpecContext) {
