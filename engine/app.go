@@ -3,12 +3,12 @@ package engine
 import (
 	"fmt"
 	"os"
-	"slices"
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/edgeproof/edgeproof/apps"
+	"github.com/edgeproof/edgeproof/fixtures/workload"
 	"github.com/edgeproof/edgeproof/scenarios"
 	"github.com/edgeproof/edgeproof/slo"
 )
@@ -66,17 +66,15 @@ func (r *run) prepareApp() ([]*unstructured.Unstructured, error) {
 }
 
 // checkRolledObjects asks that every object a rolling-update names is one
-// of the application's controllers.
+// of the application's controllers, with a pod selector to watch.
 func checkRolledObjects(sc *scenarios.Scenario, objs []*unstructured.Unstructured) error {
+	app := workload.Spec{App: objs}
 	for i, f := range sc.Spec.Faults {
 		if f.Rollout == nil || f.Rollout.Object == nil {
 			continue
 		}
-		o := f.Rollout.Object
-		if !slices.ContainsFunc(objs, func(u *unstructured.Unstructured) bool {
-			return u.GroupVersionKind().Group == "apps" && u.GetKind() == o.Kind && u.GetName() == o.Name
-		}) {
-			return fmt.Errorf("spec.faults[%d].rollout.object: %s is not among the application's objects", i, o)
+		if _, err := app.AppSelector(f.Rollout.Object.Kind, f.Rollout.Object.Name); err != nil {
+			return fmt.Errorf("spec.faults[%d].rollout.object: %w", i, err)
 		}
 	}
 	return nil

@@ -133,7 +133,7 @@ func joinUndo(err, undo error) error {
 // fixture's pods that were serving meanwhile (watched, not polled).
 func (d *driver) rollout(ctx context.Context, r *scenarios.RolloutParams) (slo.Value, error) {
 	unavail, surge := ptr.Deref(r.MaxUnavailable, 0), ptr.Deref(r.MaxSurge, 1)
-	kind, names, sel, err := d.rolled(ctx, r)
+	kind, names, sel, err := d.rolled(r)
 	if err != nil {
 		return slo.Value{}, fmt.Errorf("rollout of %s: %w", r.Rolled(), err)
 	}
@@ -165,30 +165,35 @@ func restartedAt() string {
 // restart rolls an application object under its own update strategy and
 // waits until the rollout is complete.
 func (d *driver) restart(ctx context.Context, kind, name string) error {
-	patch := []byte(fmt.Sprintf(`{"spec":{"template":%s}}`, restartedAt()))
-	ns, apps := d.w.Spec.Namespace, d.cs.AppsV1()
-	var err error
-	switch kind {
-	case "deployment":
-		_, err = apps.Deployments(ns).Patch(ctx, name, types.StrategicMergePatchType, patch, metav1.PatchOptions{})
-	case "daemonset":
-		_, err = apps.DaemonSets(ns).Patch(ctx, name, types.StrategicMergePatchType, patch, metav1.PatchOptions{})
-	case "statefulset":
-		_, err = apps.StatefulSets(ns).Patch(ctx, name, types.StrategicMergePatchType, patch, metav1.PatchOptions{})
-	}
-	if err != nil {
+	if err := d.patch(ctx, kind, name, fmt.Sprintf(`{"spec":{"template":%s}}`, restartedAt())); err != nil {
 		return fmt.Errorf("rolling %s %s: %w", kind, name, err)
 	}
 	return d.waitRolledOut(ctx, kind, []string{name})
 }
 
+// patch applies a strategic merge patch to a controller of the workload.
+func (d *driver) patch(ctx context.Context, kind, name, patch string) error {
+	ns, apps, p, o := d.w.Spec.Namespace, d.cs.AppsV1(), []byte(patch), metav1.PatchOptions{}
+	var err error
+	switch kind {
+	case "deployment":
+		_, err = apps.Deployments(ns).Patch(ctx, name, types.StrategicMergePatchType, p, o)
+	case "daemonset":
+		_, err = apps.DaemonSets(ns).Patch(ctx, name, types.StrategicMergePatchType, p, o)
+	case "statefulset":
+		_, err = apps.StatefulSets(ns).Patch(ctx, name, types.StrategicMergePatchType, p, o)
+	default:
+		err = fmt.Errorf("cannot patch a %s", kind)
+	}
+	return err
+}
+
 // rolled names the controllers that run what r rolls, their kind and the
 // selector of their pods.
-func (d *driver) rolled(ctx context.Context, r *scenarios.RolloutParams) (kind string, names []string, sel string, err error) {
+func (d *driver) rolled(r *scenarios.RolloutParams) (kind string, names []string, sel string, err error) {
 	if o := r.Object; o != nil {
-		kind = strings.ToLower(o.Kind)
-		sel, err = d.podSelector(ctx, kind, o.Name)
-		return kind, []string{o.Name}, sel, err
+		sel, err = d.w.Spec.AppSelector(o.Kind, o.Name)
+		return strings.ToLower(o.Kind), []string{o.Name}, sel, err
 	}
 	sel = workload.LabelName + "=" + string(r.Fixture)
 	switch r.Fixture {
@@ -208,44 +213,9 @@ func (d *driver) rolled(ctx context.Context, r *scenarios.RolloutParams) (kind s
 	return "statefulset", []string{workload.Sink}, sel, nil
 }
 
-// podSelector reads the pod selector of an application's controller.
-func (d *driver) podSelector(ctx context.Context, kind, name string) (string, error) {
-	ns, apps := d.w.Spec.Namespace, d.cs.AppsV1()
-	var ls *metav1.LabelSelector
-	switch kind {
-	case "deployment":
-		o, err := apps.Deployments(ns).Get(ctx, name, metav1.GetOptions{})
-		if err != nil {
-			return "", err
-		}
-		ls = o.Spec.Selector
-	case "statefulset":
-		o, err := apps.StatefulSets(ns).Get(ctx, name, metav1.GetOptions{})
-		if err != nil {
-			return "", err
-		}
-		ls = o.Spec.Selector
-	case "daemonset":
-		o, err := apps.DaemonSets(ns).Get(ctx, name, metav1.GetOptions{})
-		if err != nil {
-			return "", err
-		}
-		ls = o.Spec.Selector
-	default:
-		return "", fmt.Errorf("cannot roll a %s", kind)
-	}
-	sel, err := metav1.LabelSelectorAsSelector(ls)
-	if err != nil {
-		return "", err
-	}
-	return sel.String(), nil
-}
-
 // roll patches every controller at once and waits until each is rolled out.
 func (d *driver) roll(ctx context.Context, kind string, names []string, unavail, surge int32) error {
-	ns := d.w.Spec.Namespace
 	tmpl := restartedAt()
-	apps := d.cs.AppsV1()
 	for _, name := range names {
 		var err error
 		switch kind {
@@ -254,12 +224,10 @@ func (d *driver) roll(ctx context.Context, kind string, names []string, unavail,
 			if name != workload.Broker { // one journal writer: Recreate
 				strategy = fmt.Sprintf(`"strategy":{"type":"RollingUpdate","rollingUpdate":{"maxUnavailable":%d,"maxSurge":%d}},`, unavail, surge)
 			}
-			patch := fmt.Sprintf(`{"spec":{%s"template":%s}}`, strategy, tmpl)
-			_, err = apps.Deployments(ns).Patch(ctx, name, types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{})
+			err = d.patch(ctx, kind, name, fmt.Sprintf(`{"spec":{%s"template":%s}}`, strategy, tmpl))
 		case "daemonset":
 			// A node's queue directory has one owner: never surge.
-			patch := fmt.Sprintf(`{"spec":{"updateStrategy":{"type":"RollingUpdate","rollingUpdate":{"maxUnavailable":%d,"maxSurge":0}},"template":%s}}`, max(unavail, 1), tmpl)
-			_, err = apps.DaemonSets(ns).Patch(ctx, name, types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{})
+			err = d.patch(ctx, kind, name, fmt.Sprintf(`{"spec":{"updateStrategy":{"type":"RollingUpdate","rollingUpdate":{"maxUnavailable":%d,"maxSurge":0}},"template":%s}}`, max(unavail, 1), tmpl))
 		case "statefulset":
 			err = d.rollStatefulSet(ctx, name, tmpl, max(unavail, 1))
 		}

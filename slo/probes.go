@@ -25,19 +25,20 @@ func ProbeAvailability(names []string, stats []ProbeCounts, err error) map[strin
 	out := map[string]Availability{}
 	for _, n := range names {
 		s, ok := byName[n]
-		var a Availability
+		var why Value
 		switch {
 		case err != nil:
-			a.SuccessRatio, a.LongestOutage = Unknown("prober not read: %v", err), Unknown("prober not read: %v", err)
+			why = Unknown("prober not read: %v", err)
 		case !ok:
-			a.SuccessRatio, a.LongestOutage = Unknown("the prober has no probe %s", n), Unknown("the prober has no probe %s", n)
+			why = Unknown("the prober has no probe %s", n)
 		case s.Attempts == 0:
-			a.SuccessRatio, a.LongestOutage = Unknown("probe %s made no attempt", n), Unknown("probe %s made no attempt", n)
-		default:
+			why = Unknown("probe %s made no attempt", n)
+		}
+		a := Availability{SuccessRatio: why, LongestOutage: why, MinReady: notRolled}
+		if why.Reason == "" {
 			a.SuccessRatio = Ratio(float64(s.Successes) / float64(s.Attempts))
 			a.LongestOutage = Seconds(s.LongestOutage)
 		}
-		a.MinReady = notRolled
 		out[n] = a
 	}
 	return out
