@@ -45,7 +45,7 @@ CERTIFY_BUNDLE = $(EDGEPROOF) certify bundle --artifacts $(CERTIFY_DIR) --out $(
 # vet and the unit tests).
 MEANWHILE ?=
 
-.PHONY: all help example example-only user-suite bench perf chaos-tests e2e-test e2e-smoke-mutants-only e2e-chaos browser build prepare node-image qemu-disk e2e-qemu-boot e2e-qemu e2e-qemu-chaos cluster cluster-delete unit vet e2e e2e-smoke e2e-smoke-mutants e2e-mutants e2e-nightly e2e-cleanup certify certify-merge test clean
+.PHONY: e2e-existing all help example example-only user-suite bench perf chaos-tests e2e-test e2e-smoke-mutants-only e2e-chaos browser build prepare node-image qemu-disk e2e-qemu-boot e2e-qemu e2e-qemu-chaos cluster cluster-delete unit vet e2e e2e-smoke e2e-smoke-mutants e2e-mutants e2e-nightly e2e-cleanup certify certify-merge test clean
 
 all: build
 
@@ -115,6 +115,10 @@ e2e-smoke-mutants: node-image e2e-smoke-mutants-only
 e2e-mutants: node-image
 	$(E2E_SUITE) -ginkgo.timeout=180m -ginkgo.label-filter='mutants || mutant-baseline'
 
+## e2e-existing: the existing-cluster path on a fresh cluster: a run reached only through a kubeconfig, with Docker denied to it, through the node agent
+e2e-existing: node-image
+	$(E2E_SUITE) -ginkgo.timeout=$(E2E_TIMEOUT) -ginkgo.label-filter='existing'
+
 ## e2e-nightly: every spec, slow ones and the mutation suite included, then the arm64 QEMU specs and the native faults on a VM, each on their own cluster; with SHARD=i/N only that shard's part of the kind specs
 e2e-nightly: node-image
 	$(E2E_SUITE) -ginkgo.timeout=300m -ginkgo.label-filter='!qemu'
@@ -161,12 +165,12 @@ chaos-tests:
 	@test -n "$$EDGEPROOF_CLUSTER" || { echo "chaos-tests needs EDGEPROOF_CLUSTER (use make e2e-chaos)"; exit 2; }
 	$(GO) test -p 1 -v -count=1 -tags e2e ./chaos/... ./engine/... ./fixtures/workload/... -timeout 40m
 
-## e2e-test: the cluster part of make test on one shared cluster: the smoke specs, the two fastest mutants, the example application's known-bad power-loss variant and the user's own suite (examples/go-suite) running its pod-loss scenario, then the chaos tests
+## e2e-test: the cluster part of make test on one shared cluster: the smoke specs, the two fastest mutants, the example application's known-bad power-loss variant, the existing-cluster path (kubeconfig only, no Docker) and the user's own suite (examples/go-suite) running its pod-loss scenario, then the chaos tests
 e2e-test: node-image
 	EDGEPROOF=$(EDGEPROOF) MEANWHILE='$(MEANWHILE)' scripts/with-cluster.sh edgeproof-test -- $(MAKE) --no-print-directory e2e-smoke-mutants-only user-suite chaos-tests
 
 e2e-smoke-mutants-only:
-	$(E2E_SUITE) -ginkgo.timeout=$(E2E_TIMEOUT) -ginkgo.label-filter='smoke || mutants-fast || example-fast'
+	$(E2E_SUITE) -ginkgo.timeout=$(E2E_TIMEOUT) -ginkgo.label-filter='smoke || mutants-fast || example-fast || existing'
 
 ## example: the example application (examples/nats-edge) on a fresh cluster: a NATS server chart built from the Go module proxy, its pod-loss, power-loss and rolling-update scenarios and their known-bad variants, then the user's own Go suite (examples/go-suite)
 example: node-image

@@ -47,6 +47,38 @@ type Resetter interface {
 	Reset(ctx context.Context) error
 }
 
+// Op names a node operation that a driver may lack (see Limited).
+type Op string
+
+// The operations a driver may lack.
+const (
+	// OpPower is cutting a node's power (Kill) and restoring it.
+	OpPower Op = "power"
+	// OpStop is a graceful stop and a start.
+	OpStop Op = "stop"
+	// OpPause is freezing a node and thawing it.
+	OpPause Op = "pause"
+	// OpReboot is a restart.
+	OpReboot Op = "reboot"
+	// OpCutOff is a fault that leaves the node unreachable from the
+	// control plane (its kubelet or runtime stopped, its link to the API
+	// server dropped), which must be healed and checked without that path.
+	OpCutOff Op = "cut-off"
+)
+
+// Limited is implemented by NodeOps that cannot perform every operation:
+// Lacks says why op cannot be done on the node, or "" when it can.
+type Limited interface {
+	Lacks(op Op) string
+}
+
+// Guarded is implemented by NodeOps of clusters edgeproof was handed,
+// where faults may touch only the nodes their owner opted in: Guard
+// returns why a fault may not target the node, or nil.
+type Guarded interface {
+	Guard() error
+}
+
 // Linker is implemented by NodeOps whose network link can be taken down
 // and up from outside, as a cable is pulled and plugged back: the node
 // sees its carrier go and nothing passes either way.
@@ -73,6 +105,19 @@ type Driver interface {
 	LoadImageArchive(ctx context.Context, name, archive string) error
 	// CollectLogs writes node logs into dir.
 	CollectLogs(ctx context.Context, name, dir string) error
+}
+
+// ArchLoader is implemented by drivers whose nodes may differ in
+// architecture: each node imports the archive of its own GOARCH.
+type ArchLoader interface {
+	LoadImageArchivesByArch(ctx context.Context, name string, archives map[string]string) error
+}
+
+// Releaser is implemented by drivers that install something of their own
+// into a cluster they were handed (the existing provider's node agent):
+// Release removes it. Clusters a driver created have nothing to release.
+type Releaser interface {
+	Release(ctx context.Context, name string) error
 }
 
 // CreateOptions tune cluster creation.
@@ -274,6 +319,18 @@ func (p *Provider) deleteAll(ctx context.Context, name, kc string) error {
 	return errors.Join(errs...)
 }
 
+// Release removes what the run installed into a cluster it was handed
+// (see Releaser); for a cluster edgeproof created it does nothing.
+func (c *Cluster) Release(ctx context.Context) error {
+	if r, ok := c.p.b.(Releaser); ok {
+		return r.Release(ctx, c.Name)
+	}
+	return nil
+}
+
+// Kind names the cluster's driver ("kind", "existing").
+func (c *Cluster) Kind() string { return c.p.b.Kind() }
+
 // Delete removes the cluster.
 func (c *Cluster) Delete(ctx context.Context) error { return c.p.Delete(ctx, c.Name) }
 
@@ -325,6 +382,12 @@ func (c *Cluster) LoadImageArchive(ctx context.Context, archive string) error {
 // same references): the driver's nodes get the host architecture's, an
 // extension's nodes their own.
 func (c *Cluster) LoadImageArchives(ctx context.Context, archives map[string]string) error {
+	if l, ok := c.p.b.(ArchLoader); ok {
+		if err := l.LoadImageArchivesByArch(ctx, c.Name, archives); err != nil {
+			return fmt.Errorf("loading images into %q: %w", c.Name, err)
+		}
+		return nil
+	}
 	host, ok := archives[runtime.GOARCH]
 	if !ok {
 		return fmt.Errorf("loading images into %q: no %s archive", c.Name, runtime.GOARCH)
@@ -436,6 +499,23 @@ func (n *Node) Reboot(ctx context.Context) error {
 func (n *Node) Resets() bool {
 	_, ok := n.ops.(Resetter)
 	return ok
+}
+
+// Lacks says why the node's driver cannot perform op, or "" when it can.
+func (n *Node) Lacks(op Op) string {
+	if l, ok := n.ops.(Limited); ok {
+		return l.Lacks(op)
+	}
+	return ""
+}
+
+// Guard returns why a fault may not target the node (see Guarded), or
+// nil.
+func (n *Node) Guard() error {
+	if g, ok := n.ops.(Guarded); ok {
+		return g.Guard()
+	}
+	return nil
 }
 
 // LinkControl reports whether SetLink can act on the node.

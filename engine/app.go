@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/edgeproof/edgeproof/apps"
+	"github.com/edgeproof/edgeproof/clusters/existing"
 	"github.com/edgeproof/edgeproof/fixtures/workload"
 	"github.com/edgeproof/edgeproof/scenarios"
 	"github.com/edgeproof/edgeproof/slo"
@@ -45,6 +46,9 @@ func (r *run) prepareApp() ([]*unstructured.Unstructured, error) {
 	}
 	r.say("application: %d objects rendered from %d sources in %s", len(prepared), len(srcs), time.Since(start).Round(time.Millisecond))
 	imgs := apps.ImagesFromScenario(r.sc)
+	if r.o.Cluster.Kind() == existing.Kind {
+		imgs = pulledByNodes(imgs, r.say)
+	}
 	if len(imgs) == 0 {
 		return prepared, nil
 	}
@@ -63,6 +67,22 @@ func (r *run) prepareApp() ([]*unstructured.Unstructured, error) {
 	}
 	r.say("application: %d image(s) loaded onto every node in %s", len(imgs), time.Since(start).Round(100*time.Millisecond))
 	return prepared, nil
+}
+
+// pulledByNodes keeps the images given as archives: on a cluster
+// edgeproof did not create, an image named alone is the nodes' business
+// (a registry they pull from, or already imported), as it is in
+// production; the readiness gate reports one they cannot get.
+func pulledByNodes(imgs []apps.Image, say func(string, ...any)) []apps.Image {
+	var out []apps.Image
+	for _, im := range imgs {
+		if im.Archive != "" {
+			out = append(out, im)
+			continue
+		}
+		say("application: image %s is left to the nodes to pull (existing cluster, no archive given)", im.Name)
+	}
+	return out
 }
 
 // checkRolledObjects asks that every object a rolling-update names is one

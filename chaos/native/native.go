@@ -195,7 +195,20 @@ func (b *Backend) targets(ctx context.Context, f scenarios.Fault) ([]string, []*
 		return nil, nil, err
 	}
 	nodes, err := b.nodes(ctx, names)
-	return names, nodes, err
+	if err != nil {
+		return nil, nil, err
+	}
+	return names, nodes, guard(nodes)
+}
+
+// guard refuses a fault on a node its owner did not opt in to faults.
+func guard(nodes []*clusters.Node) error {
+	for _, n := range nodes {
+		if err := n.Guard(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (b *Backend) nodes(ctx context.Context, names []string) ([]*clusters.Node, error) {

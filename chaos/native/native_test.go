@@ -627,6 +627,16 @@ func TestNotNative(t *testing.T) {
 	}
 }
 
+// agentNode makes a node behave as one reached through the node agent:
+// no power, and nothing that cuts it off from the API server.
+func agentNode(name string) func(*env) {
+	return func(e *env) {
+		e.fb.Node(name).Lacking = map[clusters.Op]string{
+			clusters.OpPower: "no power", clusters.OpStop: "no power", clusters.OpPause: "no power",
+			clusters.OpReboot: "no power", clusters.OpCutOff: "cut off"}
+	}
+}
+
 func TestPreflight(t *testing.T) {
 	ctx := context.Background()
 	pods := &scenarios.Target{Pods: &v1alpha1.ContainerSelector{}}
@@ -672,6 +682,14 @@ func TestPreflight(t *testing.T) {
 		{name: "pod-failure", f: scenarios.Fault{Kind: scenarios.PodFailure, Target: pods}, reason: "pod-failure needs the chaos-mesh backend"},
 		{name: "stress pods", f: scenarios.Fault{Kind: scenarios.Stress, Target: pods, Stress: &scenarios.StressParams{}}, reason: "stress inside pods needs the chaos-mesh backend"},
 		{name: "stress node", f: scenarios.Fault{Kind: scenarios.Stress, Target: &scenarios.Target{Nodes: []string{"a1"}}, Stress: &scenarios.StressParams{}}, ok: true},
+		{name: "power-loss on a node without a power hand", f: nodeFault(scenarios.NodePowerLoss, "a1"), setup: agentNode("a1"), reason: "node a1: no power"},
+		{name: "isolate through an agent", f: nodeFault(scenarios.NodeIsolate, "b1"), setup: agentNode("b1"), reason: "node b1: cut off"},
+		{name: "kubelet through an agent", f: nodeFault(scenarios.KubeletStop, "a1"), setup: agentNode("a1"), reason: "node a1: cut off"},
+		{name: "partition through an agent", f: scenarios.Fault{Kind: scenarios.ZonePartition, Target: &scenarios.Target{Zone: "edge-b"}}, setup: agentNode("b1"), reason: "cut off"},
+		{name: "flap to a cloud tier on the control plane, through an agent", f: scenarios.Fault{Kind: scenarios.UplinkFlap, Target: &scenarios.Target{Zone: "edge-b"}}, setup: agentNode("b1"), reason: "cut off"},
+		{name: "stress through an agent", f: scenarios.Fault{Kind: scenarios.Stress, Target: &scenarios.Target{Nodes: []string{"a1"}}, Stress: &scenarios.StressParams{}}, setup: agentNode("a1"), ok: true},
+		{name: "stress on a node not opted in", f: scenarios.Fault{Kind: scenarios.Stress, Target: &scenarios.Target{Nodes: []string{"a1"}}, Stress: &scenarios.StressParams{}},
+			setup: func(e *env) { e.fb.Node("a1").Refuse = "node a1 is not opted in" }, err: "node a1 is not opted in"},
 		{name: "device-storm", f: scenarios.Fault{Kind: scenarios.DeviceStorm}, err: "device-storm is not a node fault: handled by the workload driver"},
 		{name: "node not answering", f: nodeFault(scenarios.KubeletStop, "a1"), setup: func(e *env) {
 			e.fb.Node("a1").ExecHook = func(args []string, _ []byte) ([]byte, error, bool) {

@@ -28,6 +28,9 @@ type Peers struct {
 	// Addrs are their IPv4 InternalIPs and, when the fault cuts the data
 	// plane too, their IPv4 pod CIDRs.
 	Addrs []string
+	// ControlPlane is true when a peer runs the control plane: the cut
+	// then separates the targets from the API server too.
+	ControlPlane bool
 }
 
 // PeersFor returns who a network fault on targets cuts the targets off
@@ -73,6 +76,7 @@ func PeersFor(kind scenarios.FaultKind, targets []string, nodes []corev1.Node) (
 			return Peers{}, fmt.Errorf("node %s has no IPv4 InternalIP", n.Name)
 		}
 		p.Nodes = append(p.Nodes, n.Name)
+		p.ControlPlane = p.ControlPlane || isControlPlane(n)
 		p.Addrs = append(p.Addrs, ip)
 		if withPods {
 			p.Addrs = append(p.Addrs, podCIDRsV4(n)...)

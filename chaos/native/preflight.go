@@ -30,6 +30,18 @@ func (b *Backend) Preflight(ctx context.Context, f scenarios.Fault) (bool, strin
 	if f.Kind == scenarios.PodKill || f.Kind == scenarios.ContainerKill {
 		return true, "", nil // through the API and crictl, on whatever pods match then
 	}
+	// What the nodes' drivers cannot do, or may not do, is known without
+	// touching them (a dry run reports the same).
+	plan, err := b.Plan(ctx, f)
+	if err != nil {
+		return false, "", err
+	}
+	if plan.Skip != "" {
+		return false, plan.Skip, nil
+	}
+	if plan.Refused != nil {
+		return false, "", plan.Refused
+	}
 	names, nodes, err := b.preflightNodes(ctx, f)
 	if errors.Is(err, chaos.ErrNoMatch) {
 		return false, "the cluster has no node for it: " + err.Error(), nil
@@ -60,6 +72,45 @@ func (b *Backend) Preflight(ctx context.Context, f scenarios.Fault) (bool, strin
 		return check(ctx, nodes, tool("systemd-run", "--version"))
 	}
 	return true, "", nil // lifecycle kinds need only running nodes
+}
+
+// opOf is the node operation a lifecycle fault kind needs ("" for the
+// others, which are made of commands run on the node).
+func opOf(k scenarios.FaultKind) clusters.Op {
+	switch k {
+	case scenarios.NodePowerLoss:
+		return clusters.OpPower
+	case scenarios.NodeStop:
+		return clusters.OpStop
+	case scenarios.NodePause:
+		return clusters.OpPause
+	case scenarios.NodeReboot:
+		return clusters.OpReboot
+	}
+	return ""
+}
+
+// cutOff is OpCutOff when a network cut separates its targets from the
+// control plane, else "" (nothing more is needed than commands).
+func cutOff(p Peers) clusters.Op {
+	if p.ControlPlane {
+		return clusters.OpCutOff
+	}
+	return ""
+}
+
+// lacks names the first node that cannot do op, with why ("" when all
+// can, or op is "").
+func lacks(nodes []*clusters.Node, op clusters.Op) string {
+	if op == "" {
+		return ""
+	}
+	for _, n := range nodes {
+		if why := n.Lacks(op); why != "" {
+			return fmt.Sprintf("node %s: %s", n.Name(), why)
+		}
+	}
+	return ""
 }
 
 // preflightNodes resolves every node f's target may pick, whatever its

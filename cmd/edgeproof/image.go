@@ -2,16 +2,60 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"runtime"
+	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/edgeproof/edgeproof/apps"
+	"github.com/edgeproof/edgeproof/fixtures/images"
 )
 
 func newImageCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "image", Short: "Build container images offline"}
-	cmd.AddCommand(newImageGoCmd())
+	cmd.AddCommand(newImageGoCmd(), newImageAgentCmd())
+	return cmd
+}
+
+// newImageAgentCmd writes the node agent's image archive, for fleets
+// whose nodes pull from no registry: import it into each node once.
+func newImageAgentCmd() *cobra.Command {
+	var out, arch string
+	cmd := &cobra.Command{
+		Use:   "agent --out FILE [--arch GOARCH]",
+		Short: "Write the node agent's image archive (docker save format) for clusters edgeproof did not create",
+		Long: `Write the node agent's image archive. edgeproof imports every other image
+through the agent, so the agent's own image must reach the nodes first:
+push it to a registry they pull from (then pass --agent-image), or import
+it into each node's containerd:
+  ctr --namespace=k8s.io images import FILE`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if out == "" {
+				return fmt.Errorf("--out: give the archive to write")
+			}
+			if !slices.Contains(agentArchs, arch) {
+				return fmt.Errorf("--arch %s: the agent is built for %s", arch, strings.Join(agentArchs, ", "))
+			}
+			b, err := buildAgent(cmd.Context())
+			if err != nil {
+				return err
+			}
+			data, err := os.ReadFile(b.Archives[arch])
+			if err != nil {
+				return err
+			}
+			if err := os.WriteFile(out, data, 0o644); err != nil {
+				return fmt.Errorf("writing %s: %w", out, err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s (%s, linux/%s)\n", out, b.Refs[images.Agent], arch)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "", "archive to write")
+	cmd.Flags().StringVar(&arch, "arch", runtime.GOARCH, "GOARCH of the nodes it is for")
 	return cmd
 }
 

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -15,22 +14,25 @@ import (
 )
 
 func newRecoverCmd() *cobra.Command {
-	var name string
+	var t target
 	cmd := &cobra.Command{
 		Use:   "recover",
 		Short: "Heal every fault a crashed or killed run left on a cluster (from its journal), remove its workload namespaces, then check for leftovers",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if name == "" {
-				return fmt.Errorf("--cluster (or $%s) is required", EnvCluster)
-			}
 			p := progress.New(cmd.ErrOrStderr())
 			// Healing must finish even if the user presses Ctrl-C again.
 			ctx := context.WithoutCancel(cmd.Context())
-			c, err := kindProvider(p).Get(ctx, name)
+			c, err := t.open(ctx, p)
 			if err != nil {
 				return err
 			}
+			defer func() {
+				if rerr := c.Release(ctx); rerr != nil {
+					p.Infof("warning: %v", rerr)
+				}
+			}()
+			name := c.Name
 			j, err := journal.Open(name, journal.WithWarnf(func(f string, a ...any) { p.Infof("warning: "+f, a...) }))
 			if err != nil {
 				return err
@@ -76,6 +78,6 @@ func newRecoverCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&name, "cluster", os.Getenv(EnvCluster), "cluster to heal ($"+EnvCluster+")")
+	t.flags(cmd, "heal")
 	return cmd
 }

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/edgeproof/edgeproof/clusters"
 )
 
 // baseRule is a rule every fake node has, as kube-proxy would add.
@@ -26,6 +28,12 @@ type Node struct {
 	linkDown   bool
 	boots      int // how many times the node started
 	containers []Container
+	// Lacking, when set, is what the node cannot do and why (see
+	// clusters.Limited), as a node reached only through an agent.
+	Lacking map[clusters.Op]string
+	// Refuse, when set, is why faults may not target the node (see
+	// clusters.Guarded), as a node its owner did not opt in.
+	Refuse string
 	// ExecHook, when set, runs before the emulation; returning handled
 	// true skips it.
 	ExecHook func(args []string, stdin []byte) (out []byte, err error, handled bool)
@@ -40,6 +48,17 @@ type Container struct {
 	// Pod and Namespace name the container's pod.
 	Pod, Namespace string
 }
+
+// Guard implements clusters.Guarded.
+func (n *Node) Guard() error {
+	if n.Refuse != "" {
+		return errors.New(n.Refuse)
+	}
+	return nil
+}
+
+// Lacks implements clusters.Limited.
+func (n *Node) Lacks(op clusters.Op) string { return n.Lacking[op] }
 
 func newNode(b *Driver, name string) *Node {
 	n := &Node{b: b, name: name}

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/edgeproof/edgeproof/clusters"
+	"github.com/edgeproof/edgeproof/clusters/existing"
+	"github.com/edgeproof/edgeproof/fixtures/images"
+	"github.com/edgeproof/edgeproof/internal/progress"
+	"github.com/edgeproof/edgeproof/internal/repo"
+)
+
+// agentArchs are the architectures the node agent is built for: an
+// existing fleet may mix amd64 and arm64 nodes.
+var agentArchs = []string{"amd64", "arm64"}
+
+// target says which cluster a command acts on: one edgeproof created
+// (--cluster) or one it is handed (--kubeconfig, --context).
+type target struct {
+	cluster, kubeconfig, context, agentImage string
+	cmd                                      *cobra.Command
+	// noAgent opens an existing cluster without installing the agent
+	// (a dry run changes nothing).
+	noAgent bool
+}
+
+func (t *target) flags(cmd *cobra.Command, verb string) {
+	t.cmd = cmd
+	f := cmd.Flags()
+	f.StringVar(&t.cluster, "cluster", os.Getenv(EnvCluster), "cluster edgeproof created to "+verb+" ($"+EnvCluster+")")
+	f.StringVar(&t.kubeconfig, "kubeconfig", "", "kubeconfig of a cluster edgeproof did not create, to "+verb+" through the API server and a node agent (no Docker, kind or QEMU)")
+	f.StringVar(&t.context, "context", "", "context of --kubeconfig (default: its current context)")
+	f.StringVar(&t.agentImage, "agent-image", "", "node agent image the nodes can pull (default: edgeproof's own, which must already be on every node: edgeproof image agent)")
+}
+
+// open returns the cluster. An existing cluster gets the node agent, which
+// the caller removes with Cluster.Release.
+func (t *target) open(ctx context.Context, p *progress.Printer) (*clusters.Cluster, error) {
+	switch {
+	case t.kubeconfig != "" && t.cmd.Flags().Changed("cluster"):
+		return nil, errors.New("--cluster and --kubeconfig name two clusters: give one")
+	case t.kubeconfig != "":
+		img := t.agentImage
+		if img == "" && !t.noAgent {
+			built, err := buildAgent(ctx)
+			if err != nil {
+				return nil, err
+			}
+			img = built.Refs[images.Agent]
+		}
+		return existing.Open(ctx, existing.Options{Kubeconfig: t.kubeconfig, Context: t.context, AgentImage: img, NoAgent: t.noAgent,
+			Logf: func(f string, a ...any) { p.Infof("  "+f, a...) }})
+	case t.context != "":
+		return nil, errors.New("--context needs --kubeconfig")
+	case t.cluster == "":
+		return nil, fmt.Errorf("--cluster (or $%s) or --kubeconfig is required", EnvCluster)
+	}
+	return kindProvider(p).Get(ctx, t.cluster)
+}
+
+// buildAgent builds the node agent's images from this checkout.
+func buildAgent(ctx context.Context) (images.Built, error) {
+	root, err := repo.Root()
+	if err != nil {
+		return images.Built{}, err
+	}
+	b, err := images.BuildFor(ctx, root, agentArchs, images.Agent)
+	if err != nil {
+		return images.Built{}, fmt.Errorf("building the node agent image: %w", err)
+	}
+	return b, nil
+}
+
+func newAgentCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "agent", Short: "The node agent edgeproof installs on clusters it did not create"}
+	var image string
+	manifest := &cobra.Command{
+		Use:   "manifest [--agent-image REF]",
+		Short: "Print what a run installs and needs on a cluster it did not create: the runner's ClusterRole, the agent's namespace and DaemonSet",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if image == "" {
+				b, err := buildAgent(cmd.Context())
+				if err != nil {
+					return err
+				}
+				image = b.Refs[images.Agent]
+			}
+			out, err := existing.Manifests(image)
+			if err != nil {
+				return err
+			}
+			_, err = cmd.OutOrStdout().Write(out)
+			return err
+		},
+	}
+	manifest.Flags().StringVar(&image, "agent-image", "", "agent image reference (default: edgeproof's own build)")
+	cmd.AddCommand(manifest)
+	return cmd
+}

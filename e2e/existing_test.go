@@ -1,0 +1,279 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/edgeproof/edgeproof/apps"
+	"github.com/edgeproof/edgeproof/chaos/leak"
+	"github.com/edgeproof/edgeproof/clusters/existing"
+	"github.com/edgeproof/edgeproof/e2e/framework"
+	"github.com/edgeproof/edgeproof/fixtures/images"
+	"github.com/edgeproof/edgeproof/fixtures/workload"
+	"github.com/edgeproof/edgeproof/reports"
+)
+
+// existingScenario is the user's application (the nats-edge example's
+// chart, its image from an archive) broken from inside the nodes: a
+// container killed with crictl on its node, then a pod deleted, both
+// through the node agent. The budgets are loose on purpose: this spec
+// proves the path, not the application (examples/nats-edge does that).
+const existingScenario = `apiVersion: edgeproof.dev/v1alpha1
+kind: Scenario
+metadata:
+  name: existing-nats
+spec:
+  duration: 40s
+  workload:
+    helm:
+    - chart: CHART
+      release: nats
+    images:
+    - name: example.local/nats-server:2.14.10
+      archive: ARCHIVE
+  probes:
+  - name: health
+    http: {service: nats, port: 8222, path: /healthz, expectStatus: 200}
+    interval: 200ms
+  faults:
+  - name: kill-container
+    kind: container-kill
+    at: 8s
+    target:
+      pods:
+        selector:
+          labelSelectors:
+            app.kubernetes.io/name: nats
+        mode: one
+        containerNames: [nats]
+  - name: kill-pod
+    kind: pod-kill
+    at: 22s
+    pod:
+      gracePeriod: 0
+    target:
+      pods:
+        selector:
+          labelSelectors:
+            app.kubernetes.io/name: nats
+        mode: one
+  objectives:
+  # Two replicas: each kill costs a few attempts while the Service drops
+  # the endpoint (0 to 4 of 200 measured per kill); 90% is far from that
+  # and far from a Service left without endpoints.
+  - name: health-available
+    kind: availability
+    metric: successRatio
+    probe: health
+    budget: 90%
+`
+
+// A power loss needs a hand on the node's power, which the agent is not.
+const existingPowerLoss = `apiVersion: edgeproof.dev/v1alpha1
+kind: Scenario
+metadata:
+  name: existing-power-loss
+spec:
+  duration: 30s
+  workload:
+    helm:
+    - chart: CHART
+      release: nats
+  faults:
+  - name: cut-power
+    kind: node-power-loss
+    at: 5s
+    duration: 10s
+    target:
+      zone: edge-a
+      mode: one
+  objectives:
+  - name: rescheduled
+    kind: reschedule
+    metric: total
+    selector: {app.kubernetes.io/name: nats}
+    budget: 60s
+`
+
+// A node fault the agent can do (stress), on nodes nobody opted in.
+const existingNotOptedIn = `apiVersion: edgeproof.dev/v1alpha1
+kind: Scenario
+metadata:
+  name: existing-not-opted-in
+spec:
+  duration: 20s
+  workload:
+    helm:
+    - chart: CHART
+      release: nats
+  faults:
+  - name: hot-node
+    kind: stress
+    at: 5s
+    duration: 5s
+    stress:
+      cpu: {workers: 1, load: 50}
+    target:
+      nodeSelector:
+        edgeproof.dev/tier: edge
+      mode: one
+  probes:
+  - name: health
+    http: {service: nats, port: 8222, path: /healthz, expectStatus: 200}
+  objectives:
+  - name: health-available
+    kind: availability
+    metric: successRatio
+    probe: health
+    budget: 90%
+`
+
+// A cluster edgeproof did not create, reached only through a kubeconfig:
+// the run may not touch Docker (no docker on PATH, no socket), so every
+// node operation, image import and fault goes through the node agent, and
+// the run removes the agent when it ends. The agent's own image is the one
+// thing imported beforehand, as an air-gapped fleet's admin would.
+var _ = Describe("A cluster reached only through its kubeconfig", Ordered, Label("existing"), framework.WithSlow(), Serial, func() {
+	var bin, kubeconfig, dir, natsArchive string
+
+	BeforeAll(func(ctx SpecContext) {
+		dir = GinkgoT().TempDir()
+		bin = filepath.Join(dir, "edgeproof")
+		build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/edgeproof")
+		build.Dir = repoRoot
+		out, err := build.CombinedOutput()
+		Expect(err).NotTo(HaveOccurred(), "building edgeproof: %s", out)
+		kubeconfig = cluster.Kubeconfig
+
+		By("importing the node agent's image into every node, as an admin would once")
+		agent, err := images.BuildFor(ctx, repoRoot, []string{runtime.GOARCH}, images.Agent)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(cluster.LoadImageArchives(ctx, agent.Archives)).To(Succeed())
+
+		By("building the application's image archive from the Go module proxy")
+		natsArchive = filepath.Join(dir, "nats.tar")
+		Expect(apps.BuildGoImage(ctx, apps.GoImage{Module: natsModule + "@v2.14.10", Tag: "example.local/nats-server:2.14.10",
+			Arch: runtime.GOARCH}, natsArchive, GinkgoWriter)).To(Succeed())
+	}, NodeTimeout(10*time.Minute))
+
+	// runNoDocker runs `edgeproof run` on the scenario text with a PATH
+	// holding only go and git, and a Docker socket that does not exist.
+	runNoDocker := func(ctx context.Context, name, text string, flags ...string) (int, string) {
+		chart, err := filepath.Abs(filepath.Join(repoRoot, "examples", "nats-edge", "chart"))
+		Expect(err).NotTo(HaveOccurred())
+		text = strings.NewReplacer("CHART", chart, "ARCHIVE", natsArchive).Replace(text)
+		file := filepath.Join(dir, name+".yaml")
+		Expect(os.WriteFile(file, []byte(text), 0o644)).To(Succeed())
+		path := filepath.Join(dir, "path")
+		if _, err := os.Stat(path); err != nil {
+			Expect(os.MkdirAll(path, 0o755)).To(Succeed())
+			for _, tool := range []string{"go", "git"} {
+				p, err := exec.LookPath(tool)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(os.Symlink(p, filepath.Join(path, tool))).To(Succeed())
+			}
+		}
+		args := append([]string{"run", file, "--kubeconfig", kubeconfig, "--artifacts", filepath.Join(dir, "art-"+name)}, flags...)
+		cmd := exec.CommandContext(ctx, bin, args...)
+		cmd.Dir = repoRoot
+		cmd.Env = append(os.Environ(), "PATH="+path, "DOCKER_HOST=unix:///nonexistent/docker.sock", "EDGEPROOF_CLUSTER=")
+		out, err := cmd.CombinedOutput()
+		GinkgoWriter.Write(out)
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			return exit.ExitCode(), string(out)
+		}
+		Expect(err).NotTo(HaveOccurred())
+		return 0, string(out)
+	}
+
+	// leftNothing checks the run removed the agent and its workload, and
+	// healed everything on the nodes.
+	leftNothing := func(ctx context.Context) {
+		cs, err := cluster.Client()
+		Expect(err).NotTo(HaveOccurred())
+		_, err = cs.CoreV1().Namespaces().Get(ctx, existing.Namespace, metav1.GetOptions{})
+		Expect(apierrors.IsNotFound(err)).To(BeTrue(), "the node agent's namespace is still there (%v)", err)
+		kc, err := cluster.Klient()
+		Expect(err).NotTo(HaveOccurred())
+		wls, err := workload.Leftovers(ctx, kc)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(wls).To(BeEmpty(), "workload namespaces left behind")
+		left, err := leak.Check(ctx, cluster)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(left).To(BeEmpty())
+	}
+
+	It("deploys the user's chart and image, breaks it through the node agent and judges it, without Docker", func(ctx SpecContext) {
+		code, out := runNoDocker(ctx, "nats", existingScenario)
+		Expect(out).To(ContainSubstring("through its agent"), "images were not imported through the agent")
+		Expect(out).To(ContainSubstring("fault kill-container in force"))
+		Expect(code).To(Equal(0), "the run failed")
+		raw, err := os.ReadFile(filepath.Join(dir, "art-nats", "report.json"))
+		Expect(err).NotTo(HaveOccurred())
+		var rep reports.Report
+		Expect(json.Unmarshal(raw, &rep)).To(Succeed())
+		Expect(rep.Scenarios).To(HaveLen(1))
+		Expect(rep.Scenarios[0].State).To(Equal(reports.StatePassed))
+		Expect(rep.Scenarios[0].Verdicts).To(framework.MeetObjectives())
+		leftNothing(ctx)
+	}, NodeTimeout(5*time.Minute))
+
+	It("skips a power loss with the reason: the agent has no hand on a node's power", func(ctx SpecContext) {
+		code, out := runNoDocker(ctx, "power", existingPowerLoss)
+		Expect(code).To(Equal(2), "a fault the agent cannot do must skip (exit 2)")
+		Expect(out).To(ContainSubstring("skipped"))
+		Expect(out).To(ContainSubstring("power"))
+		leftNothing(ctx)
+	}, NodeTimeout(3*time.Minute))
+
+	It("refuses a node fault on nodes their owner did not opt in, before any fault, and says so in a dry run", func(ctx SpecContext) {
+		code, out := runNoDocker(ctx, "not-opted-in", existingNotOptedIn, "--dry-run")
+		Expect(code).To(Equal(1), "the dry run must predict the refusal")
+		Expect(out).To(ContainSubstring("REFUSED: node"))
+		Expect(out).To(ContainSubstring("nothing is created or changed"))
+		Expect(out).NotTo(ContainSubstring("waiting for the node agent"), "a dry run installed the agent")
+		leftNothing(ctx)
+
+		code, out = runNoDocker(ctx, "not-opted-in", existingNotOptedIn)
+		Expect(code).To(Equal(1), "a fault on a node nobody opted in must fail the run")
+		Expect(out).To(ContainSubstring("not opted in to faults"))
+		Expect(out).To(ContainSubstring(existing.LabelChaos + "=" + existing.ChaosAllowed))
+		Expect(out).NotTo(ContainSubstring("in force"))
+		leftNothing(ctx)
+
+		By("opting the edge nodes in: the same fault now runs through the agent")
+		cs, err := cluster.Client()
+		Expect(err).NotTo(HaveOccurred())
+		edges, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: "edgeproof.dev/tier=edge"})
+		Expect(err).NotTo(HaveOccurred())
+		label := func(ctx context.Context, value string) {
+			patch := []byte(`{"metadata":{"labels":{"` + existing.LabelChaos + `":` + value + `}}}`)
+			for _, n := range edges.Items {
+				_, err := cs.CoreV1().Nodes().Patch(ctx, n.Name, types.MergePatchType, patch, metav1.PatchOptions{})
+				Expect(err).NotTo(HaveOccurred())
+			}
+		}
+		label(ctx, `"`+existing.ChaosAllowed+`"`)
+		DeferCleanup(func(ctx SpecContext) { label(ctx, "null") })
+		code, out = runNoDocker(ctx, "opted-in", existingNotOptedIn)
+		Expect(out).To(ContainSubstring("fault hot-node in force"))
+		Expect(code).To(Equal(0), "the stress run failed")
+		leftNothing(ctx)
+	}, NodeTimeout(4*time.Minute))
+})
