@@ -3,14 +3,17 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -143,6 +146,39 @@ spec:
     budget: 90%
 `
 
+// A long node stress, for killing edgeproof while it is in force.
+const existingDeadMan = `apiVersion: edgeproof.dev/v1alpha1
+kind: Scenario
+metadata:
+  name: existing-dead-man
+spec:
+  duration: 60s
+  workload:
+    helm:
+    - chart: CHART
+      release: nats
+  faults:
+  - name: hot-node
+    kind: stress
+    at: 5s
+    duration: 20s
+    stress:
+      cpu: {workers: 1, load: 50}
+    target:
+      nodeSelector:
+        edgeproof.dev/tier: edge
+      mode: one
+  probes:
+  - name: health
+    http: {service: nats, port: 8222, path: /healthz, expectStatus: 200}
+  objectives:
+  - name: health-available
+    kind: availability
+    metric: successRatio
+    probe: health
+    budget: 90%
+`
+
 // A cluster edgeproof did not create, reached only through a kubeconfig:
 // the run may not touch Docker (no docker on PATH, no socket), so every
 // node operation, image import and fault goes through the node agent, and
@@ -173,12 +209,20 @@ var _ = Describe("A cluster reached only through its kubeconfig", Ordered, Label
 
 	// runNoDocker runs `edgeproof run` on the scenario text with a PATH
 	// holding only go and git, and a Docker socket that does not exist.
-	runNoDocker := func(ctx context.Context, name, text string, flags ...string) (int, string) {
+	// scenarioFile writes a scenario text, with the chart and archive
+	// paths filled in.
+	scenarioFile := func(name, text string) string {
 		chart, err := filepath.Abs(filepath.Join(repoRoot, "examples", "nats-edge", "chart"))
 		Expect(err).NotTo(HaveOccurred())
 		text = strings.NewReplacer("CHART", chart, "ARCHIVE", natsArchive).Replace(text)
 		file := filepath.Join(dir, name+".yaml")
 		Expect(os.WriteFile(file, []byte(text), 0o644)).To(Succeed())
+		return file
+	}
+
+	// noDocker is edgeproof with args, given a PATH holding only go and
+	// git, and a Docker socket that does not exist.
+	noDocker := func(ctx context.Context, args ...string) *exec.Cmd {
 		path := filepath.Join(dir, "path")
 		if _, err := os.Stat(path); err != nil {
 			Expect(os.MkdirAll(path, 0o755)).To(Succeed())
@@ -188,11 +232,17 @@ var _ = Describe("A cluster reached only through its kubeconfig", Ordered, Label
 				Expect(os.Symlink(p, filepath.Join(path, tool))).To(Succeed())
 			}
 		}
-		args := append([]string{"run", file, "--kubeconfig", kubeconfig, "--artifacts", filepath.Join(dir, "art-"+name)}, flags...)
 		cmd := exec.CommandContext(ctx, bin, args...)
 		cmd.Dir = repoRoot
 		cmd.Env = append(os.Environ(), "PATH="+path, "DOCKER_HOST=unix:///nonexistent/docker.sock", "EDGEPROOF_CLUSTER=")
-		out, err := cmd.CombinedOutput()
+		return cmd
+	}
+
+	// runNoDocker runs the scenario text through noDocker and returns the
+	// exit status and output.
+	runNoDocker := func(ctx context.Context, name, text string, flags ...string) (int, string) {
+		args := append([]string{"run", scenarioFile(name, text), "--kubeconfig", kubeconfig, "--artifacts", filepath.Join(dir, "art-"+name)}, flags...)
+		out, err := noDocker(ctx, args...).CombinedOutput()
 		GinkgoWriter.Write(out)
 		var exit *exec.ExitError
 		if errors.As(err, &exit) {
@@ -200,6 +250,24 @@ var _ = Describe("A cluster reached only through its kubeconfig", Ordered, Label
 		}
 		Expect(err).NotTo(HaveOccurred())
 		return 0, string(out)
+	}
+
+	// optIn labels the edge nodes edgeproof.dev/chaos=allowed until the
+	// spec ends.
+	optIn := func(ctx context.Context) {
+		cs, err := cluster.Client()
+		Expect(err).NotTo(HaveOccurred())
+		edges, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: "edgeproof.dev/tier=edge"})
+		Expect(err).NotTo(HaveOccurred())
+		label := func(ctx context.Context, value string) {
+			patch := []byte(`{"metadata":{"labels":{"` + existing.LabelChaos + `":` + value + `}}}`)
+			for _, n := range edges.Items {
+				_, err := cs.CoreV1().Nodes().Patch(ctx, n.Name, types.MergePatchType, patch, metav1.PatchOptions{})
+				Expect(err).NotTo(HaveOccurred())
+			}
+		}
+		label(ctx, `"`+existing.ChaosAllowed+`"`)
+		DeferCleanup(func(ctx SpecContext) { label(ctx, "null") })
 	}
 
 	// leftNothing checks the run removed the agent and its workload, and
@@ -258,22 +326,68 @@ var _ = Describe("A cluster reached only through its kubeconfig", Ordered, Label
 		leftNothing(ctx)
 
 		By("opting the edge nodes in: the same fault now runs through the agent")
-		cs, err := cluster.Client()
-		Expect(err).NotTo(HaveOccurred())
-		edges, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: "edgeproof.dev/tier=edge"})
-		Expect(err).NotTo(HaveOccurred())
-		label := func(ctx context.Context, value string) {
-			patch := []byte(`{"metadata":{"labels":{"` + existing.LabelChaos + `":` + value + `}}}`)
-			for _, n := range edges.Items {
-				_, err := cs.CoreV1().Nodes().Patch(ctx, n.Name, types.MergePatchType, patch, metav1.PatchOptions{})
-				Expect(err).NotTo(HaveOccurred())
-			}
-		}
-		label(ctx, `"`+existing.ChaosAllowed+`"`)
-		DeferCleanup(func(ctx SpecContext) { label(ctx, "null") })
+		optIn(ctx)
 		code, out = runNoDocker(ctx, "opted-in", existingNotOptedIn)
 		Expect(out).To(ContainSubstring("fault hot-node in force"))
 		Expect(code).To(Equal(0), "the stress run failed")
 		leftNothing(ctx)
 	}, NodeTimeout(4*time.Minute))
+
+	// Nobody heals this fault but the node itself: edgeproof is killed while
+	// it is in force, and the dead-man timer the agent armed on the node
+	// ends it at the planned end plus the margin.
+	It("heals a fault on the node by itself when edgeproof is killed mid-fault", Label("existing-dead-man"), func(ctx SpecContext) {
+		optIn(ctx)
+		var out syncBuffer
+		run := noDocker(ctx, "run", scenarioFile("dead-man", existingDeadMan), "--kubeconfig", kubeconfig)
+		run.Stdout, run.Stderr = &out, &out
+		Expect(run.Start()).To(Succeed())
+		inForce := regexp.MustCompile(`fault hot-node in force: node (\S+): unit (\S+) is active`)
+		Eventually(func() []string { return inForce.FindStringSubmatch(out.String()) }).
+			WithContext(ctx).WithTimeout(2 * time.Minute).WithPolling(200 * time.Millisecond).ShouldNot(BeNil())
+		killed := time.Now()
+		Expect(run.Process.Kill()).To(Succeed())
+		_ = run.Wait()
+		GinkgoWriter.Write([]byte(out.String()))
+		m := inForce.FindStringSubmatch(out.String())
+		node, err := cluster.Node(ctx, m[1])
+		Expect(err).NotTo(HaveOccurred())
+		active := func(unit string) bool {
+			o, _ := node.Exec(ctx, "systemctl", "is-active", unit)
+			return strings.TrimSpace(string(o)) == "active"
+		}
+		Expect(active(m[2])).To(BeTrue(), "the stress stopped with edgeproof")
+
+		By("waiting for the node to heal itself: 20 s of fault plus the 15 s margin")
+		Eventually(func() bool { return active(m[2]) }).WithContext(ctx).
+			WithTimeout(60 * time.Second).WithPolling(time.Second).Should(BeFalse())
+		healed := time.Since(killed)
+		AddReportEntry("dead-man heal after the kill", healed.Round(100*time.Millisecond).String())
+		Expect(healed).To(BeNumerically(">", 10*time.Second), "healed before the planned end: not by the timer")
+
+		By("recovering the rest (the namespace, the journal) with edgeproof recover")
+		rec, err := noDocker(ctx, "recover", "--kubeconfig", kubeconfig).CombinedOutput()
+		GinkgoWriter.Write(rec)
+		Expect(err).NotTo(HaveOccurred())
+		leftNothing(ctx)
+	}, NodeTimeout(5*time.Minute))
 })
+
+// syncBuffer is a bytes.Buffer safe for a process writing while a spec
+// reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/edgeproof/edgeproof/chaos/iptables"
 	"github.com/edgeproof/edgeproof/chaos/journal"
 	"github.com/edgeproof/edgeproof/chaos/native"
+	"github.com/edgeproof/edgeproof/chaos/recovery"
 	"github.com/edgeproof/edgeproof/chaos/tc"
 	"github.com/edgeproof/edgeproof/clusters"
 )
@@ -90,12 +91,16 @@ func checkNode(ctx context.Context, n *clusters.Node, dev string) ([]string, err
 	} else if ok && q.Ours() {
 		found = append(found, fmt.Sprintf("node %s: root qdisc %s left on %s", n.Name(), q.Kind, dev))
 	}
-	units, err := n.Exec(ctx, "sh", "-c", "systemctl list-units --plain --no-legend --state=active '"+native.StressUnitPrefix+"*' | cut -d' ' -f1")
+	units, err := n.Exec(ctx, "sh", "-c", "systemctl list-units --plain --no-legend --state=active '"+native.StressUnitPrefix+"*' '"+recovery.DeadManPrefix+"*' | cut -d' ' -f1")
 	if err != nil {
-		errs = append(errs, fmt.Errorf("node %s: listing stress units: %w", n.Name(), err))
+		errs = append(errs, fmt.Errorf("node %s: listing stress and dead-man units: %w", n.Name(), err))
 	}
 	for _, u := range strings.Fields(string(units)) {
-		found = append(found, fmt.Sprintf("node %s: stress unit %s still active", n.Name(), u))
+		what := "stress unit"
+		if strings.HasPrefix(u, recovery.DeadManPrefix) {
+			what = "dead-man timer"
+		}
+		found = append(found, fmt.Sprintf("node %s: %s %s still active", n.Name(), what, u))
 	}
 	return found, errors.Join(errs...)
 }

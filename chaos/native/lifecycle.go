@@ -27,7 +27,7 @@ func (b *Backend) lifecycle(ctx context.Context, f scenarios.Fault) (chaos.Recov
 	for i, n := range names {
 		actions[i] = journal.Action{Op: op, Node: n}
 	}
-	in, err := b.begin(f, "", names, actions)
+	in, err := b.begin(ctx, f, "", names, actions)
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +76,7 @@ func (b *Backend) linkDown(ctx context.Context, f scenarios.Fault) (chaos.Recove
 		actions[i] = journal.Action{Op: journal.OpLinkUp, Node: n}
 	}
 	id := b.Journal.NewID()
-	in, err := b.begin(f, id, names, actions)
+	in, err := b.begin(ctx, f, id, names, actions)
 	if err != nil {
 		return nil, err
 	}

@@ -148,14 +148,22 @@ type injection struct {
 
 // begin journals an injection before it happens. id may be "" when no
 // rule or resource needs to carry it.
-func (b *Backend) begin(f scenarios.Fault, id string, targets []string, actions []journal.Action) (*injection, error) {
+func (b *Backend) begin(ctx context.Context, f scenarios.Fault, id string, targets []string, actions []journal.Action) (*injection, error) {
 	e := journal.Entry{ID: id, Fault: f.Name, Kind: string(f.Kind), Backend: Name, Targets: targets, Recovery: actions}
 	id, err := b.Journal.Begin(e)
 	if err != nil {
 		return nil, err
 	}
 	e.ID = id
-	return &injection{b: b, entry: e}, nil
+	in := &injection{b: b, entry: e}
+	// Armed before the fault is applied, so that no moment exists when the
+	// fault is in force on an unattended node and nothing there would end it.
+	if _, err := b.armDeadMan(ctx, e, f.Duration.Std()); err != nil {
+		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), HealTimeout)
+		defer cancel()
+		return nil, errors.Join(err, in.heal(hctx))
+	}
+	return in, nil
 }
 
 // heal runs the entry's recovery and marks it healed.

@@ -157,7 +157,7 @@ func (b *Backend) isolate(ctx context.Context, f scenarios.Fault) (chaos.Recover
 	for i, n := range names {
 		actions[i] = journal.Action{Op: journal.OpIptablesFlushComment, Node: n, Comment: comment}
 	}
-	in, err := b.begin(f, id, names, actions)
+	in, err := b.begin(ctx, f, id, names, actions)
 	if err != nil {
 		return nil, err
 	}
@@ -273,7 +273,7 @@ func (b *Backend) shape(ctx context.Context, f scenarios.Fault) (chaos.Recover, 
 			actions = append(actions, journal.Action{Op: journal.OpIptablesFlushComment, Node: n, Comment: comment})
 		}
 	}
-	in, err := b.begin(f, id, names, actions)
+	in, err := b.begin(ctx, f, id, names, actions)
 	if err != nil {
 		return nil, err
 	}

@@ -39,7 +39,7 @@ func (b *Backend) podKill(ctx context.Context, f scenarios.Fault) (chaos.Recover
 	if err != nil {
 		return nil, err
 	}
-	in, err := b.begin(f, "", podStrings(pods), nil)
+	in, err := b.begin(ctx, f, "", podStrings(pods), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +74,7 @@ func (b *Backend) containerKill(ctx context.Context, f scenarios.Fault) (chaos.R
 	if err != nil {
 		return nil, err
 	}
-	in, err := b.begin(f, "", podStrings(pods), nil)
+	in, err := b.begin(ctx, f, "", podStrings(pods), nil)
 	if err != nil {
 		return nil, err
 	}

@@ -50,7 +50,7 @@ func (b *Backend) service(ctx context.Context, f scenarios.Fault) (chaos.Recover
 	for i, n := range names {
 		actions[i] = journal.Action{Op: journal.OpSystemctlStart, Node: n, Unit: unit}
 	}
-	in, err := b.begin(f, "", names, actions)
+	in, err := b.begin(ctx, f, "", names, actions)
 	if err != nil {
 		return nil, err
 	}

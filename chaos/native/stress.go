@@ -88,7 +88,7 @@ func (b *Backend) stress(ctx context.Context, f scenarios.Fault) (chaos.Recover,
 	for i, n := range names {
 		actions[i] = journal.Action{Op: journal.OpSystemctlStop, Node: n, Unit: unit}
 	}
-	in, err := b.begin(f, id, names, actions)
+	in, err := b.begin(ctx, f, id, names, actions)
 	if err != nil {
 		return nil, err
 	}

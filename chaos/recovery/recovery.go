@@ -93,6 +93,38 @@ func (env *Env) Recover(ctx context.Context, e journal.Entry) error {
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("recovering %s: %w", e.ID, err)
 	}
+	if err := env.disarm(ctx, e); err != nil {
+		return fmt.Errorf("recovering %s: %w", e.ID, err)
+	}
+	return nil
+}
+
+// DeadManPrefix starts the name of the transient systemd timer that heals
+// a fault on an unattended node by itself (see clusters.Unattended); the
+// leak check looks for it.
+const DeadManPrefix = "edgeproof-deadman-"
+
+// disarm stops the dead-man timers of e on its unattended nodes, once the
+// fault is healed: a timer left armed would heal a later fault's rules
+// too, were they ever tagged alike, and is a leftover.
+func (env *Env) disarm(ctx context.Context, e journal.Entry) error {
+	seen := map[string]bool{}
+	for _, a := range e.Recovery {
+		if a.Node == "" || seen[a.Node] {
+			continue
+		}
+		seen[a.Node] = true
+		n, err := env.node(ctx, a.Node)
+		if err != nil {
+			return err
+		}
+		if !n.Unattended() {
+			continue
+		}
+		if _, err := n.Exec(ctx, "sh", "-c", "systemctl stop "+DeadManPrefix+e.ID+".timer 2>/dev/null || true"); err != nil {
+			return fmt.Errorf("disarming the dead-man timer on %s: %w", n.Name(), err)
+		}
+	}
 	return nil
 }
 

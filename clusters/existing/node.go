@@ -100,10 +100,15 @@ type node struct {
 }
 
 var (
-	_ clusters.NodeOps = (*node)(nil)
-	_ clusters.Limited = (*node)(nil)
-	_ clusters.Guarded = (*node)(nil)
+	_ clusters.NodeOps    = (*node)(nil)
+	_ clusters.Limited    = (*node)(nil)
+	_ clusters.Guarded    = (*node)(nil)
+	_ clusters.Unattended = (*node)(nil)
 )
+
+// Unattended implements clusters.Unattended: edgeproof reaches the node
+// only through the API server, so its faults carry a dead-man timer.
+func (n *node) Unattended() bool { return true }
 
 // LabelChaos opts a node of an existing cluster in to node faults, when
 // set to ChaosAllowed. Nodes without it are refused: a fault on a cluster
@@ -183,7 +188,7 @@ func (n *node) Lacks(op clusters.Op) string {
 	case clusters.OpPower, clusters.OpStop, clusters.OpPause, clusters.OpReboot:
 		return noPower
 	case clusters.OpCutOff:
-		return "the node agent is reached through the API server and the node's kubelet, which this fault cuts off, so nothing could heal it or show it in force; it needs the agent's on-node dead-man timer, not built yet"
+		return "the node agent is reached through the API server and the node's kubelet, which this fault cuts off: its dead-man timer would heal it, but nothing could show it in force through that path, and an in-force check from the API is not built yet"
 	}
 	return ""
 }

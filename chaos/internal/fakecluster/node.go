@@ -31,6 +31,9 @@ type Node struct {
 	// Lacking, when set, is what the node cannot do and why (see
 	// clusters.Limited), as a node reached only through an agent.
 	Lacking map[clusters.Op]string
+	// Remote makes the node unattended (clusters.Unattended): faults on
+	// it arm a dead-man timer, as on a node reached through an agent.
+	Remote bool
 	// Refuse, when set, is why faults may not target the node (see
 	// clusters.Guarded), as a node its owner did not opt in.
 	Refuse string
@@ -48,6 +51,9 @@ type Container struct {
 	// Pod and Namespace name the container's pod.
 	Pod, Namespace string
 }
+
+// Unattended implements clusters.Unattended.
+func (n *Node) Unattended() bool { return n.Remote }
 
 // Guard implements clusters.Guarded.
 func (n *Node) Guard() error {
@@ -271,6 +277,10 @@ func (n *Node) shell(args []string) ([]byte, error) {
 			return []byte("absent: Error: Specified qdisc kind is unknown.\n"), nil
 		}
 		return []byte("ok\n"), nil
+	case strings.HasPrefix(script, "systemctl stop edgeproof-deadman-"):
+		unit, _, _ := strings.Cut(strings.TrimPrefix(script, "systemctl stop "), ".timer")
+		n.units[unit] = false
+		return nil, nil
 	case strings.HasPrefix(script, `systemctl stop "$1"`) && len(args) == 5:
 		n.units[args[4]] = false
 		return nil, nil
