@@ -197,7 +197,7 @@ var _ = Describe("A cluster reached only through its kubeconfig", Ordered, Label
 		kubeconfig = cluster.Kubeconfig
 
 		By("importing the node agent's image into every node, as an admin would once")
-		agent, err := images.BuildFor(ctx, repoRoot, []string{runtime.GOARCH}, images.Agent)
+		agent, err := images.BuildAgent(ctx, repoRoot)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(cluster.LoadImageArchives(ctx, agent.Archives)).To(Succeed())
 

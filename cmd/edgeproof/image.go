@@ -36,8 +36,8 @@ it into each node's containerd:
 			if out == "" {
 				return fmt.Errorf("--out: give the archive to write")
 			}
-			if !slices.Contains(agentArchs, arch) {
-				return fmt.Errorf("--arch %s: the agent is built for %s", arch, strings.Join(agentArchs, ", "))
+			if !slices.Contains(images.AgentArchs, arch) {
+				return fmt.Errorf("--arch %s: the agent is built for %s", arch, strings.Join(images.AgentArchs, ", "))
 			}
 			b, err := buildAgent(cmd.Context())
 			if err != nil {

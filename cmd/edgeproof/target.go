@@ -15,10 +15,6 @@ import (
 	"github.com/edgeproof/edgeproof/internal/repo"
 )
 
-// agentArchs are the architectures the node agent is built for: an
-// existing fleet may mix amd64 and arm64 nodes.
-var agentArchs = []string{"amd64", "arm64"}
-
 // target says which cluster a command acts on: one edgeproof created
 // (--cluster) or one it is handed (--kubeconfig, --context).
 type target struct {
@@ -69,7 +65,7 @@ func buildAgent(ctx context.Context) (images.Built, error) {
 	if err != nil {
 		return images.Built{}, err
 	}
-	b, err := images.BuildFor(ctx, root, agentArchs, images.Agent)
+	b, err := images.BuildAgent(ctx, root)
 	if err != nil {
 		return images.Built{}, fmt.Errorf("building the node agent image: %w", err)
 	}
