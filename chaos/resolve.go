@@ -1,6 +1,7 @@
 package chaos
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -36,12 +37,22 @@ type Resolver struct {
 	// random-max-percent; nil means a time-seeded source. Give a seeded
 	// one for reproducible runs.
 	Rand *rand.Rand
+	// Eligible, when set, says why a node may not be faulted (nil when it
+	// may): a zone or nodeSelector target then picks among the eligible
+	// nodes only, and one with none is an error. Named nodes and a
+	// zone-partition's whole zone are not narrowed; the backend refuses
+	// them instead. Cluster.GuardNode is the usual value.
+	Eligible func(*corev1.Node) error
 
 	mu sync.Mutex
 }
 
 // ErrNoMatch is wrapped by errors for targets that match nothing.
 var ErrNoMatch = errors.New("target matches nothing")
+
+// ErrNotEligible is wrapped by errors for targets whose nodes all exist
+// but none may be faulted (see Resolver.Eligible): a refusal, not a skip.
+var ErrNotEligible = errors.New("no node the target matches may be faulted")
 
 // Resolve returns a copy of f whose target names concrete things: Nodes
 // for node targets (zone and nodeSelector with their mode applied), and
@@ -88,6 +99,19 @@ func PodTarget(pods []corev1.Pod, containers []string) *v1alpha1.ContainerSelect
 // exist; a zone or nodeSelector is narrowed by the target's mode, except
 // for zone-partition, which always takes the whole zone.
 func (r *Resolver) Nodes(ctx context.Context, kind scenarios.FaultKind, t *scenarios.Target) ([]string, error) {
+	return r.nodes(ctx, kind, t, true)
+}
+
+// Matching returns every node t matches, ignoring its mode and
+// Eligible: what a fault could hit on the cluster, before the owner's
+// choice of nodes narrows it.
+func (r *Resolver) Matching(ctx context.Context, kind scenarios.FaultKind, t *scenarios.Target) ([]string, error) {
+	all := *t
+	all.Mode, all.Value = "", ""
+	return r.nodes(ctx, kind, &all, false)
+}
+
+func (r *Resolver) nodes(ctx context.Context, kind scenarios.FaultKind, t *scenarios.Target, eligibleOnly bool) ([]string, error) {
 	if len(t.Nodes) > 0 {
 		for _, n := range t.Nodes {
 			if _, err := r.Kube.CoreV1().Nodes().Get(ctx, n, metav1.GetOptions{}); err != nil {
@@ -126,12 +150,44 @@ func (r *Resolver) Nodes(ctx context.Context, kind scenarios.FaultKind, t *scena
 	if kind == scenarios.ZonePartition {
 		return names, nil
 	}
+	if eligibleOnly {
+		if names, err = r.eligible(list.Items, what); err != nil {
+			return nil, err
+		}
+	}
 	picked, err := r.pick(names, t.Mode, t.Value)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	slices.Sort(picked)
 	return picked, nil
+}
+
+// ineligible is an error that is ErrNotEligible without saying so twice.
+type ineligible struct{ err error }
+
+func (e ineligible) Error() string        { return e.err.Error() }
+func (e ineligible) Unwrap() error        { return e.err }
+func (e ineligible) Is(target error) bool { return target == ErrNotEligible }
+
+// eligible narrows nodes to those Eligible allows, sorted by name.
+func (r *Resolver) eligible(nodes []corev1.Node, what string) ([]string, error) {
+	var names []string
+	var why error
+	for i := range nodes {
+		if r.Eligible != nil {
+			if err := r.Eligible(&nodes[i]); err != nil {
+				why = cmp.Or(why, err)
+				continue
+			}
+		}
+		names = append(names, nodes[i].Name)
+	}
+	if len(names) == 0 {
+		return nil, ineligible{fmt.Errorf("%s: none of its %d nodes may be faulted (%w)", what, len(nodes), why)}
+	}
+	slices.Sort(names)
+	return names, nil
 }
 
 // Pods returns the pods a Chaos Mesh selector picks: listed by namespace

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/chaos-mesh/chaos-mesh/api/v1alpha1"
@@ -108,6 +109,47 @@ func TestResolveNodes(t *testing.T) {
 				t.Fatalf("re-resolve = %v, %v", again.Target, err)
 			}
 		})
+	}
+}
+
+// On a cluster edgeproof was handed, a zone or selector target picks among
+// the nodes its owner opted in; named nodes and a partition's zone are
+// left to the backend's refusal.
+func TestResolveNodesPicksEligibleOnly(t *testing.T) {
+	ctx := context.Background()
+	r := resolver()
+	r.Eligible = func(n *corev1.Node) error {
+		if n.Name == "a2" || n.Name == "b1" {
+			return nil
+		}
+		return errors.New("node " + n.Name + " is not opted in")
+	}
+	for range 20 {
+		got, err := r.Nodes(ctx, scenarios.NodeStop, &scenarios.Target{Zone: "edge-a", Mode: v1alpha1.OneMode})
+		if err != nil || !slices.Equal(got, []string{"a2"}) {
+			t.Fatalf("zone one = %v, %v; want the one opted-in node a2", got, err)
+		}
+	}
+	got, err := r.Nodes(ctx, scenarios.NodeStop, &scenarios.Target{NodeSelector: map[string]string{clusters.LabelTier: "edge"}})
+	if err != nil || !slices.Equal(got, []string{"a2", "b1"}) {
+		t.Fatalf("selector = %v, %v", got, err)
+	}
+	if _, err := r.Nodes(ctx, scenarios.NodeStop, &scenarios.Target{Zone: "cloud"}); !errors.Is(err, ErrNotEligible) || errors.Is(err, ErrNoMatch) ||
+		!strings.Contains(err.Error(), "none of its 1 nodes may be faulted (node cp is not opted in)") {
+		t.Fatalf("zone without an eligible node: %v; want a refusal, not a skip", err)
+	}
+	for _, c := range []struct {
+		kind scenarios.FaultKind
+		t    scenarios.Target
+		want []string
+	}{
+		{scenarios.NodeStop, scenarios.Target{Nodes: []string{"a1"}}, []string{"a1"}},
+		{scenarios.ZonePartition, scenarios.Target{Zone: "edge-a"}, []string{"a1", "a2", "a3"}},
+	} {
+		got, err := r.Nodes(ctx, c.kind, &c.t)
+		if err != nil || !slices.Equal(got, c.want) {
+			t.Errorf("%s %+v = %v, %v; want %v (narrowing is not the resolver's call)", c.kind, c.t, got, err, c.want)
+		}
 	}
 }
 

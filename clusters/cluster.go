@@ -113,6 +113,13 @@ type ArchLoader interface {
 	LoadImageArchivesByArch(ctx context.Context, name string, archives map[string]string) error
 }
 
+// NodeGuard is implemented by drivers of clusters edgeproof was handed:
+// GuardNode says, from a Node object alone, why faults may not touch it
+// (nil when they may), so that targets pick among the nodes that may.
+type NodeGuard interface {
+	GuardNode(n *corev1.Node) error
+}
+
 // Releaser is implemented by drivers that install something of their own
 // into a cluster they were handed (the existing provider's node agent):
 // Release removes it. Clusters a driver created have nothing to release.
@@ -324,6 +331,18 @@ func (p *Provider) deleteAll(ctx context.Context, name, kc string) error {
 func (c *Cluster) Release(ctx context.Context) error {
 	if r, ok := c.p.b.(Releaser); ok {
 		return r.Release(ctx, c.Name)
+	}
+	return nil
+}
+
+// GuardNode says why faults may not touch node n (see NodeGuard); nil
+// when they may, and always nil on a cluster edgeproof created.
+func (c *Cluster) GuardNode(n *corev1.Node) error {
+	if c == nil || c.p == nil {
+		return nil
+	}
+	if g, ok := c.p.b.(NodeGuard); ok {
+		return g.GuardNode(n)
 	}
 	return nil
 }

@@ -252,22 +252,24 @@ var _ = Describe("A cluster reached only through its kubeconfig", Ordered, Label
 		return 0, string(out)
 	}
 
-	// optIn labels the edge nodes edgeproof.dev/chaos=allowed until the
-	// spec ends.
-	optIn := func(ctx context.Context) {
+	// optIn labels one edge node edgeproof.dev/chaos=allowed until the
+	// spec ends, and returns its name: a target over all the edge nodes
+	// must then pick that one.
+	optIn := func(ctx context.Context) string {
 		cs, err := cluster.Client()
 		Expect(err).NotTo(HaveOccurred())
 		edges, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: "edgeproof.dev/tier=edge"})
 		Expect(err).NotTo(HaveOccurred())
+		Expect(edges.Items).NotTo(BeEmpty())
+		name := edges.Items[len(edges.Items)-1].Name
 		label := func(ctx context.Context, value string) {
 			patch := []byte(`{"metadata":{"labels":{"` + existing.LabelChaos + `":` + value + `}}}`)
-			for _, n := range edges.Items {
-				_, err := cs.CoreV1().Nodes().Patch(ctx, n.Name, types.MergePatchType, patch, metav1.PatchOptions{})
-				Expect(err).NotTo(HaveOccurred())
-			}
+			_, err := cs.CoreV1().Nodes().Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{})
+			Expect(err).NotTo(HaveOccurred())
 		}
 		label(ctx, `"`+existing.ChaosAllowed+`"`)
 		DeferCleanup(func(ctx SpecContext) { label(ctx, "null") })
+		return name
 	}
 
 	// leftNothing checks the run removed the agent and its workload, and
@@ -313,7 +315,7 @@ var _ = Describe("A cluster reached only through its kubeconfig", Ordered, Label
 	It("refuses a node fault on nodes their owner did not opt in, before any fault, and says so in a dry run", func(ctx SpecContext) {
 		code, out := runNoDocker(ctx, "not-opted-in", existingNotOptedIn, "--dry-run")
 		Expect(code).To(Equal(1), "the dry run must predict the refusal")
-		Expect(out).To(ContainSubstring("REFUSED: node"))
+		Expect(out).To(ContainSubstring("REFUSED: nodeSelector edgeproof.dev/tier=edge: none of its"))
 		Expect(out).To(ContainSubstring("nothing is created or changed"))
 		Expect(out).NotTo(ContainSubstring("waiting for the node agent"), "a dry run installed the agent")
 		leftNothing(ctx)
@@ -325,10 +327,10 @@ var _ = Describe("A cluster reached only through its kubeconfig", Ordered, Label
 		Expect(out).NotTo(ContainSubstring("in force"))
 		leftNothing(ctx)
 
-		By("opting the edge nodes in: the same fault now runs through the agent")
-		optIn(ctx)
+		By("opting one edge node in: the same fault now runs through the agent, on that node")
+		allowed := optIn(ctx)
 		code, out = runNoDocker(ctx, "opted-in", existingNotOptedIn)
-		Expect(out).To(ContainSubstring("fault hot-node in force"))
+		Expect(out).To(ContainSubstring("fault hot-node in force: node " + allowed + ":"))
 		Expect(code).To(Equal(0), "the stress run failed")
 		leftNothing(ctx)
 	}, NodeTimeout(4*time.Minute))

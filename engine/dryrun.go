@@ -74,7 +74,7 @@ func DryRun(ctx context.Context, sc *scenarios.Scenario, o Options) error {
 	if err := planWorkload(ctx, w, sc, o.Cluster); err != nil {
 		return err
 	}
-	b := native.New(o.Cluster, cs, nil, &chaos.Resolver{Kube: cs})
+	b := native.New(o.Cluster, cs, nil, &chaos.Resolver{Kube: cs, Eligible: o.Cluster.GuardNode})
 	skip, refused, err := planFaults(ctx, w, sc, b)
 	if err != nil {
 		return err

@@ -373,7 +373,7 @@ func (r *run) waitSteady() error {
 }
 
 func (r *run) playFaults() error {
-	resolver := &chaos.Resolver{Kube: r.cs, Namespace: r.ns, Rand: rand.New(rand.NewPCG(r.o.Seed, 1))}
+	resolver := &chaos.Resolver{Kube: r.cs, Namespace: r.ns, Rand: rand.New(rand.NewPCG(r.o.Seed, 1)), Eligible: r.o.Cluster.GuardNode}
 	r.checks = &healChecks{w: r.w, say: r.say}
 	p := &player{t0: r.t0, log: r.say, inject: func(ctx context.Context, f scenarios.Fault) (injected, error) {
 		i := r.checks.occurrence(f.Name)

@@ -61,7 +61,7 @@ var _ chaos.Backend = (*Backend)(nil)
 // default pod namespace.
 func New(c *clusters.Cluster, kube kubernetes.Interface, j *journal.Journal, r *chaos.Resolver) *Backend {
 	if r == nil {
-		r = &chaos.Resolver{Kube: kube}
+		r = &chaos.Resolver{Kube: kube, Eligible: c.GuardNode}
 	}
 	return &Backend{
 		Cluster:  c,

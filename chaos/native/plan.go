@@ -30,9 +30,10 @@ func (b *Backend) Plan(ctx context.Context, f scenarios.Fault) (FaultPlan, error
 	if f.Target == nil || f.Target.Pods != nil || chaos.WorkloadKind(f) {
 		return FaultPlan{}, nil
 	}
-	all := *f.Target
-	all.Mode, all.Value = "", ""
-	names, err := b.Resolver.Nodes(ctx, f.Kind, &all)
+	// What the matched nodes cannot do is a skip whoever owns them; which
+	// of them may be touched is asked after, so that a fault the cluster
+	// cannot perform is skipped, not refused.
+	names, err := b.Resolver.Matching(ctx, f.Kind, f.Target)
 	if errors.Is(err, chaos.ErrNoMatch) {
 		return FaultPlan{Skip: "the cluster has no node for it: " + err.Error()}, nil
 	}
@@ -43,16 +44,36 @@ func (b *Backend) Plan(ctx context.Context, f scenarios.Fault) (FaultPlan, error
 	if err != nil {
 		return FaultPlan{}, err
 	}
-	p := FaultPlan{Candidates: names, Refused: guard(nodes)}
-	if reason, ok := unsupported(f); !ok {
-		p.Skip = reason
-		return p, nil
+	if why, err := b.skipReason(ctx, f, names, nodes); err != nil || why != "" {
+		return FaultPlan{Candidates: names, Skip: why}, err
 	}
-	p.Skip = lacks(nodes, opOf(f.Kind))
+	all := *f.Target
+	all.Mode, all.Value = "", ""
+	eligible, err := b.Resolver.Nodes(ctx, f.Kind, &all)
+	if errors.Is(err, chaos.ErrNotEligible) {
+		return FaultPlan{Candidates: names, Refused: err}, nil
+	}
+	if err != nil {
+		return FaultPlan{}, err
+	}
+	if nodes, err = b.nodes(ctx, eligible); err != nil {
+		return FaultPlan{}, err
+	}
+	return FaultPlan{Candidates: eligible, Refused: guard(nodes)}, nil
+}
+
+// skipReason says why f cannot be performed on the nodes it matches, or
+// "".
+func (b *Backend) skipReason(ctx context.Context, f scenarios.Fault, names []string, nodes []*clusters.Node) (string, error) {
+	if reason, ok := unsupported(f); !ok {
+		return reason, nil
+	}
+	if why := lacks(nodes, opOf(f.Kind)); why != "" {
+		return why, nil
+	}
 	switch {
-	case p.Skip != "":
 	case f.Kind == scenarios.KubeletStop || f.Kind == scenarios.RuntimeStop:
-		p.Skip = lacks(nodes, clusters.OpCutOff)
+		return lacks(nodes, clusters.OpCutOff), nil
 	// Lost packets on the way to the API server are lost heals too, so
 	// uplink loss counts as a cut.
 	case f.Kind == scenarios.NodeIsolate || f.Kind == scenarios.ZonePartition || f.Kind == scenarios.UplinkFlap ||
@@ -60,13 +81,12 @@ func (b *Backend) Plan(ctx context.Context, f scenarios.Fault) (FaultPlan, error
 		peers, err := b.peers(ctx, f.Kind, names)
 		var topo *TopologyError
 		if errors.As(err, &topo) {
-			p.Skip = topo.Reason
-			return p, nil
+			return topo.Reason, nil
 		}
 		if err != nil {
-			return FaultPlan{}, err
+			return "", err
 		}
-		p.Skip = lacks(nodes, cutOff(peers))
+		return lacks(nodes, cutOff(peers)), nil
 	}
-	return p, nil
+	return "", nil
 }

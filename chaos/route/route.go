@@ -90,7 +90,7 @@ func Open(ctx context.Context, c *clusters.Cluster, o Options) (*Router, error) 
 	if err != nil {
 		return nil, err
 	}
-	res := &chaos.Resolver{Kube: kube, Namespace: o.Namespace, Rand: o.Rand}
+	res := &chaos.Resolver{Kube: kube, Namespace: o.Namespace, Rand: o.Rand, Eligible: c.GuardNode}
 	r := &Router{Mode: mode, Native: native.New(c, kube, j, res), Journal: j}
 	if mode != ModeNative {
 		cl, err := chaosmesh.NewClient(c)

@@ -209,6 +209,15 @@ func (d *Driver) Nodes(ctx context.Context, _ string) ([]clusters.NodeOps, error
 	return out, nil
 }
 
+// GuardNode implements clusters.NodeGuard: only opted-in nodes that do
+// not run the control plane may be faulted.
+func (d *Driver) GuardNode(n *corev1.Node) error {
+	if why := refusal(n.Name, n.Labels); why != "" {
+		return errors.New(why)
+	}
+	return nil
+}
+
 // importScript imports a docker-archive from stdin into the node's
 // containerd, in the namespace the kubelet uses, with whichever ctr the
 // distribution ships.
