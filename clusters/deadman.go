@@ -13,3 +13,14 @@ func (n *Node) Unattended() bool {
 	u, ok := n.ops.(Unattended)
 	return ok && u.Unattended()
 }
+
+// Unattended reports whether any node of the cluster may be unattended:
+// the driver says so for all its nodes (the existing provider), so that
+// clusters edgeproof created pay nothing for dead-man timers.
+func (c *Cluster) Unattended() bool {
+	if c == nil || c.p == nil {
+		return false
+	}
+	u, ok := c.p.b.(Unattended)
+	return ok && u.Unattended()
+}

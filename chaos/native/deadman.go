@@ -55,7 +55,7 @@ func deadManScript(actions []journal.Action) (string, bool) {
 // to the API server. It returns the nodes armed. A node whose recovery has
 // no shell equivalent, or a fault with no duration, gets none.
 func (b *Backend) armDeadMan(ctx context.Context, e journal.Entry, d time.Duration) ([]*clusters.Node, error) {
-	if d <= 0 {
+	if d <= 0 || !b.Cluster.Unattended() {
 		return nil, nil
 	}
 	byNode := map[string][]journal.Action{}

@@ -584,6 +584,9 @@ func TestNodeStress(t *testing.T) {
 		t.Fatalf("recovery %+v", p[0].Recovery)
 	}
 	calls := fakecluster.Join(e.fb.Calls())
+	if strings.Contains(calls, recovery.DeadManPrefix) {
+		t.Fatalf("a dead-man timer on a cluster edgeproof reaches directly:\n%s", calls)
+	}
 	// 10% of the fake's MemAvailable (1024000 kB).
 	for _, want := range []string{"systemd-run --unit=" + unit + " --collect --quiet -p CPUQuota=100% sh -c", "head -c 104857600 /dev/zero"} {
 		if !strings.Contains(calls, want) {

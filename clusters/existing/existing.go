@@ -209,6 +209,10 @@ func (d *Driver) Nodes(ctx context.Context, _ string) ([]clusters.NodeOps, error
 	return out, nil
 }
 
+// Unattended implements clusters.Unattended: every node of an existing
+// cluster is reached only through the cluster.
+func (d *Driver) Unattended() bool { return true }
+
 // GuardNode implements clusters.NodeGuard: only opted-in nodes that do
 // not run the control plane may be faulted.
 func (d *Driver) GuardNode(n *corev1.Node) error {

@@ -50,6 +50,19 @@ func New(t testing.TB, name string, nodes ...string) (*Driver, *clusters.Cluster
 	return b, c
 }
 
+// Unattended implements clusters.Unattended for the cluster: true when
+// any node is Remote.
+func (b *Driver) Unattended() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, n := range b.nodes {
+		if n.Remote {
+			return true
+		}
+	}
+	return false
+}
+
 // Node returns the fake node called name, or nil.
 func (b *Driver) Node(name string) *Node {
 	b.mu.Lock()
