@@ -3,6 +3,7 @@ package native
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"github.com/edgeproof/edgeproof/chaos"
 	"github.com/edgeproof/edgeproof/clusters"
@@ -27,39 +28,45 @@ type FaultPlan struct {
 // API and the nodes' drivers alone, what Preflight would skip or refuse.
 // A pod fault has no candidates: its pods exist only once deployed.
 func (b *Backend) Plan(ctx context.Context, f scenarios.Fault) (FaultPlan, error) {
+	p, _, err := b.plan(ctx, f)
+	return p, err
+}
+
+// plan is Plan, also returning the candidates' nodes for Preflight's
+// checks on them.
+func (b *Backend) plan(ctx context.Context, f scenarios.Fault) (FaultPlan, []*clusters.Node, error) {
 	if f.Target == nil || f.Target.Pods != nil || chaos.WorkloadKind(f) {
-		return FaultPlan{}, nil
+		return FaultPlan{}, nil, nil
 	}
 	// What the matched nodes cannot do is a skip whoever owns them; which
 	// of them may be touched is asked after, so that a fault the cluster
 	// cannot perform is skipped, not refused.
 	names, err := b.Resolver.Matching(ctx, f.Kind, f.Target)
 	if errors.Is(err, chaos.ErrNoMatch) {
-		return FaultPlan{Skip: "the cluster has no node for it: " + err.Error()}, nil
+		return FaultPlan{Skip: "the cluster has no node for it: " + err.Error()}, nil, nil
 	}
 	if err != nil {
-		return FaultPlan{}, err
+		return FaultPlan{}, nil, err
 	}
 	nodes, err := b.nodes(ctx, names)
 	if err != nil {
-		return FaultPlan{}, err
+		return FaultPlan{}, nil, err
 	}
 	if why, err := b.skipReason(ctx, f, names, nodes); err != nil || why != "" {
-		return FaultPlan{Candidates: names, Skip: why}, err
+		return FaultPlan{Candidates: names, Skip: why}, nil, err
 	}
 	all := *f.Target
 	all.Mode, all.Value = "", ""
 	eligible, err := b.Resolver.Nodes(ctx, f.Kind, &all)
 	if errors.Is(err, chaos.ErrNotEligible) {
-		return FaultPlan{Candidates: names, Refused: err}, nil
+		return FaultPlan{Candidates: names, Refused: err}, nil, nil
 	}
 	if err != nil {
-		return FaultPlan{}, err
+		return FaultPlan{}, nil, err
 	}
-	if nodes, err = b.nodes(ctx, eligible); err != nil {
-		return FaultPlan{}, err
-	}
-	return FaultPlan{Candidates: eligible, Refused: guard(nodes)}, nil
+	// The eligible nodes are among those just looked up.
+	nodes = slices.DeleteFunc(nodes, func(n *clusters.Node) bool { return !slices.Contains(eligible, n.Name()) })
+	return FaultPlan{Candidates: eligible, Refused: guard(nodes)}, nodes, nil
 }
 
 // skipReason says why f cannot be performed on the nodes it matches, or
@@ -79,8 +86,7 @@ func (b *Backend) skipReason(ctx context.Context, f scenarios.Fault, names []str
 	case f.Kind == scenarios.NodeIsolate || f.Kind == scenarios.ZonePartition || f.Kind == scenarios.UplinkFlap ||
 		(f.Kind == scenarios.UplinkShape && f.Uplink != nil && f.Uplink.Loss != nil):
 		peers, err := b.peers(ctx, f.Kind, names)
-		var topo *TopologyError
-		if errors.As(err, &topo) {
+		if topo, ok := errors.AsType[*TopologyError](err); ok {
 			return topo.Reason, nil
 		}
 		if err != nil {

@@ -2,7 +2,6 @@ package native
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -30,9 +29,13 @@ func (b *Backend) Preflight(ctx context.Context, f scenarios.Fault) (bool, strin
 	if f.Kind == scenarios.PodKill || f.Kind == scenarios.ContainerKill {
 		return true, "", nil // through the API and crictl, on whatever pods match then
 	}
+	if f.Target == nil {
+		return false, "", fmt.Errorf("fault %s: %s needs a node target", f.Name, f.Kind)
+	}
 	// What the nodes' drivers cannot do, or may not do, is known without
-	// touching them (a dry run reports the same).
-	plan, err := b.Plan(ctx, f)
+	// touching them (a dry run reports the same); the topology of network
+	// cuts is judged there too.
+	plan, nodes, err := b.plan(ctx, f)
 	if err != nil {
 		return false, "", err
 	}
@@ -42,20 +45,13 @@ func (b *Backend) Preflight(ctx context.Context, f scenarios.Fault) (bool, strin
 	if plan.Refused != nil {
 		return false, "", plan.Refused
 	}
-	names, nodes, err := b.preflightNodes(ctx, f)
-	if errors.Is(err, chaos.ErrNoMatch) {
-		return false, "the cluster has no node for it: " + err.Error(), nil
-	}
-	if err != nil {
+	if err := running(ctx, nodes); err != nil {
 		return false, "", err
 	}
 	switch f.Kind {
 	case scenarios.KubeletStop, scenarios.RuntimeStop:
 		return check(ctx, nodes, unitLoaded(unitOf(f.Kind)))
 	case scenarios.NodeIsolate, scenarios.ZonePartition, scenarios.UplinkFlap:
-		if _, err := b.peers(ctx, f.Kind, names); err != nil {
-			return topologyReason(err)
-		}
 		return check(ctx, nodes, tool("iptables", "-V"), tool("iptables-restore", "--version"))
 	case scenarios.NodeLinkDown:
 		for _, n := range nodes {
@@ -64,7 +60,7 @@ func (b *Backend) Preflight(ctx context.Context, f scenarios.Fault) (bool, strin
 			}
 		}
 	case scenarios.UplinkShape:
-		return b.preflightShape(ctx, f, names, nodes)
+		return b.preflightShape(ctx, f, nodes)
 	case scenarios.Stress:
 		if f.Stress == nil {
 			return false, "", fmt.Errorf("fault %s: stress needs stress parameters", f.Name)
@@ -113,40 +109,25 @@ func lacks(nodes []*clusters.Node, op clusters.Op) string {
 	return ""
 }
 
-// preflightNodes resolves every node f's target may pick, whatever its
-// mode picks later, and checks that each is running and answers a
-// command, so that a tool check failing later means the tool, not the node.
-// A target that matches no node is chaos.ErrNoMatch.
-func (b *Backend) preflightNodes(ctx context.Context, f scenarios.Fault) ([]string, []*clusters.Node, error) {
-	if f.Target == nil {
-		return nil, nil, fmt.Errorf("fault %s: %s needs a node target", f.Name, f.Kind)
-	}
-	all := *f.Target
-	all.Mode, all.Value = "", ""
-	names, err := b.Resolver.Nodes(ctx, f.Kind, &all)
-	if err != nil {
-		return nil, nil, err
-	}
-	nodes, err := b.nodes(ctx, names)
-	if err != nil {
-		return nil, nil, err
-	}
+// running checks that each node is running and answers a command, so
+// that a tool check failing later means the tool, not the node.
+func running(ctx context.Context, nodes []*clusters.Node) error {
 	for _, n := range nodes {
 		state, err := n.State(ctx)
 		if err != nil {
-			return nil, nil, err
+			return err
 		}
 		if state != "running" {
-			return nil, nil, fmt.Errorf("node %s is %s, not running: heal it first (edgeproof recover)", n.Name(), state)
+			return fmt.Errorf("node %s is %s, not running: heal it first (edgeproof recover)", n.Name(), state)
 		}
 		if _, err := n.Exec(ctx, "true"); err != nil {
-			return nil, nil, fmt.Errorf("node %s does not run commands: %w", n.Name(), err)
+			return fmt.Errorf("node %s does not run commands: %w", n.Name(), err)
 		}
 	}
-	return names, nodes, nil
+	return nil
 }
 
-func (b *Backend) preflightShape(ctx context.Context, f scenarios.Fault, names []string, nodes []*clusters.Node) (bool, string, error) {
+func (b *Backend) preflightShape(ctx context.Context, f scenarios.Fault, nodes []*clusters.Node) (bool, string, error) {
 	u := f.Uplink
 	if needsNetem(u) {
 		for _, n := range nodes {
@@ -165,9 +146,6 @@ func (b *Backend) preflightShape(ctx context.Context, f scenarios.Fault, names [
 	}
 	checks := []nodeCheck{tool("tc", "-V")}
 	if plan.loss > 0 {
-		if _, err := b.peers(ctx, f.Kind, names); err != nil {
-			return topologyReason(err)
-		}
 		checks = append(checks, tool("iptables", "-V"), tool("iptables-restore", "--version"))
 	}
 	return check(ctx, nodes, checks...)
@@ -190,7 +168,7 @@ func check(ctx context.Context, nodes []*clusters.Node, checks ...nodeCheck) (bo
 }
 
 // tool checks that a command runs on a node; the node was shown to run
-// commands (preflightNodes), so a failure means the tool is missing or
+// commands (running), so a failure means the tool is missing or
 // broken there.
 func tool(args ...string) nodeCheck {
 	return func(ctx context.Context, n *clusters.Node) (string, error) {
@@ -241,13 +219,4 @@ func (b *Backend) CheckNetem(ctx context.Context, f scenarios.Fault) (bool, stri
 		}
 	}
 	return true, "", nil
-}
-
-// topologyReason turns a TopologyError into a skip reason; other errors
-// stay errors.
-func topologyReason(err error) (bool, string, error) {
-	if te, ok := errors.AsType[*TopologyError](err); ok {
-		return false, te.Reason, nil
-	}
-	return false, "", err
 }
