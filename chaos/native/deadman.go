@@ -9,7 +9,6 @@ import (
 
 	"github.com/edgeproof/edgeproof/chaos/journal"
 	"github.com/edgeproof/edgeproof/chaos/recovery"
-	"github.com/edgeproof/edgeproof/clusters"
 )
 
 // DeadManMargin is how long after a fault's planned end its dead-man timer
@@ -52,11 +51,11 @@ func deadManScript(actions []journal.Action) (string, bool) {
 // armDeadMan starts, on each unattended node of the entry, a transient
 // systemd timer that runs the entry's recovery at the fault's planned end
 // plus DeadManMargin, whatever happens to edgeproof or to the node's link
-// to the API server. It returns the nodes armed. A node whose recovery has
-// no shell equivalent, or a fault with no duration, gets none.
-func (b *Backend) armDeadMan(ctx context.Context, e journal.Entry, d time.Duration) ([]*clusters.Node, error) {
+// to the API server. A node whose recovery has no shell equivalent, or a
+// fault with no duration, gets none. Recovery disarms them.
+func (b *Backend) armDeadMan(ctx context.Context, e journal.Entry, d time.Duration) error {
 	if d <= 0 || !b.Cluster.Unattended() {
-		return nil, nil
+		return nil
 	}
 	byNode := map[string][]journal.Action{}
 	var names []string
@@ -71,10 +70,9 @@ func (b *Backend) armDeadMan(ctx context.Context, e journal.Entry, d time.Durati
 	}
 	nodes, err := b.nodes(ctx, names)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	after := int((d + DeadManMargin + time.Second - 1) / time.Second)
-	var armed []*clusters.Node
 	for _, n := range nodes {
 		if !n.Unattended() {
 			continue
@@ -85,9 +83,8 @@ func (b *Backend) armDeadMan(ctx context.Context, e journal.Entry, d time.Durati
 		}
 		if _, err := n.Exec(ctx, "systemd-run", "--unit="+recovery.DeadManPrefix+e.ID, fmt.Sprintf("--on-active=%ds", after),
 			"--timer-property=AccuracySec=1s", "--collect", "--quiet", "sh", "-c", script); err != nil {
-			return armed, fmt.Errorf("arming the dead-man timer on %s: %w", n.Name(), err)
+			return fmt.Errorf("arming the dead-man timer on %s: %w", n.Name(), err)
 		}
-		armed = append(armed, n)
 	}
-	return armed, nil
+	return nil
 }

@@ -158,7 +158,7 @@ func (b *Backend) begin(ctx context.Context, f scenarios.Fault, id string, targe
 	in := &injection{b: b, entry: e}
 	// Armed before the fault is applied, so that no moment exists when the
 	// fault is in force on an unattended node and nothing there would end it.
-	if _, err := b.armDeadMan(ctx, e, f.Duration.Std()); err != nil {
+	if err := b.armDeadMan(ctx, e, f.Duration.Std()); err != nil {
 		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), HealTimeout)
 		defer cancel()
 		return nil, errors.Join(err, in.heal(hctx))
