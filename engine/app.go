@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/edgeproof/edgeproof/apps"
+	"github.com/edgeproof/edgeproof/clusters"
 	"github.com/edgeproof/edgeproof/clusters/existing"
 	"github.com/edgeproof/edgeproof/fixtures/workload"
 	"github.com/edgeproof/edgeproof/scenarios"
@@ -24,31 +26,16 @@ func (r *run) prepareApp() ([]*unstructured.Unstructured, error) {
 		return nil, nil
 	}
 	fail := func(err error) error { return fmt.Errorf("%s: %w", r.sc.Source(), err) }
-	ver, err := r.cs.Discovery().ServerVersion()
-	if err != nil {
-		return nil, fmt.Errorf("cluster version: %w", err)
-	}
 	start := time.Now()
-	objs, err := apps.Render(r.ctx, srcs, apps.RenderOptions{Namespace: r.ns, KubeVersion: ver.GitVersion})
-	if err != nil {
-		return nil, fail(err)
-	}
-	kc, err := r.o.Cluster.Klient()
+	prepared, err := renderApp(r.ctx, r.sc, r.o.Cluster, r.ns)
 	if err != nil {
 		return nil, err
-	}
-	prepared, err := apps.Prepare(kc.Resources().GetControllerRuntimeClient().RESTMapper(), objs, r.ns)
-	if err != nil {
-		return nil, fail(err)
 	}
 	if err := checkRolledObjects(r.sc, prepared); err != nil {
 		return nil, fail(err)
 	}
 	r.say("application: %d objects rendered from %d sources in %s", len(prepared), len(srcs), time.Since(start).Round(time.Millisecond))
-	imgs := apps.ImagesFromScenario(r.sc)
-	if r.o.Cluster.Kind() == existing.Kind {
-		imgs = pulledByNodes(imgs, r.say)
-	}
+	imgs := loadedByUs(r.o.Cluster, apps.ImagesFromScenario(r.sc), r.say)
 	if len(imgs) == 0 {
 		return prepared, nil
 	}
@@ -69,18 +56,52 @@ func (r *run) prepareApp() ([]*unstructured.Unstructured, error) {
 	return prepared, nil
 }
 
-// pulledByNodes keeps the images given as archives: on a cluster
-// edgeproof did not create, an image named alone is the nodes' business
-// (a registry they pull from, or already imported), as it is in
-// production; the readiness gate reports one they cannot get.
-func pulledByNodes(imgs []apps.Image, say func(string, ...any)) []apps.Image {
+// renderApp renders the scenario's application for namespace ns and
+// checks each object against what cluster c serves (read-only: API
+// discovery); errors name the scenario file.
+func renderApp(ctx context.Context, sc *scenarios.Scenario, c *clusters.Cluster, ns string) ([]*unstructured.Unstructured, error) {
+	cs, err := c.Client()
+	if err != nil {
+		return nil, err
+	}
+	ver, err := cs.Discovery().ServerVersion()
+	if err != nil {
+		return nil, fmt.Errorf("cluster version: %w", err)
+	}
+	objs, err := apps.Render(ctx, apps.FromScenario(sc), apps.RenderOptions{Namespace: ns, KubeVersion: ver.GitVersion})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", sc.Source(), err)
+	}
+	kc, err := c.Klient()
+	if err != nil {
+		return nil, err
+	}
+	prepared, err := apps.Prepare(kc.Resources().GetControllerRuntimeClient().RESTMapper(), objs, ns)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", sc.Source(), err)
+	}
+	return prepared, nil
+}
+
+// leftToNodes reports whether an application image is the nodes' to get
+// rather than edgeproof's to load: on a cluster edgeproof did not create,
+// an image named without an archive is a registry's business (or already
+// imported), as it is in production; the readiness gate reports one the
+// nodes cannot get.
+func leftToNodes(c *clusters.Cluster, im apps.Image) bool {
+	return im.Archive == "" && c.Kind() == existing.Kind
+}
+
+// loadedByUs keeps the images edgeproof loads onto the nodes, saying which
+// it leaves to them.
+func loadedByUs(c *clusters.Cluster, imgs []apps.Image, say func(string, ...any)) []apps.Image {
 	var out []apps.Image
 	for _, im := range imgs {
-		if im.Archive != "" {
-			out = append(out, im)
+		if leftToNodes(c, im) {
+			say("application: image %s is left to the nodes to pull (existing cluster, no archive given)", im.Name)
 			continue
 		}
-		say("application: image %s is left to the nodes to pull (existing cluster, no archive given)", im.Name)
+		out = append(out, im)
 	}
 	return out
 }

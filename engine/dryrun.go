@@ -134,26 +134,10 @@ func planWorkload(ctx context.Context, w io.Writer, sc *scenarios.Scenario, c *c
 	if len(fixtures) > 0 {
 		fmt.Fprintf(w, "  edgeproof fixtures: %s\n", strings.Join(fixtures, ", "))
 	}
-	if srcs := apps.FromScenario(sc); len(srcs) > 0 {
-		cs, err := c.Client()
+	if len(apps.FromScenario(sc)) > 0 {
+		prepared, err := renderApp(ctx, sc, c, "dry-run")
 		if err != nil {
 			return err
-		}
-		ver, err := cs.Discovery().ServerVersion()
-		if err != nil {
-			return fmt.Errorf("cluster version: %w", err)
-		}
-		objs, err := apps.Render(ctx, srcs, apps.RenderOptions{Namespace: "dry-run", KubeVersion: ver.GitVersion})
-		if err != nil {
-			return fmt.Errorf("%s: %w", sc.Source(), err)
-		}
-		kc, err := c.Klient()
-		if err != nil {
-			return err
-		}
-		prepared, err := apps.Prepare(kc.Resources().GetControllerRuntimeClient().RESTMapper(), objs, "dry-run")
-		if err != nil {
-			return fmt.Errorf("%s: %w", sc.Source(), err)
 		}
 		names := make([]string, len(prepared))
 		for i, o := range prepared {
@@ -168,7 +152,7 @@ func planWorkload(ctx context.Context, w io.Writer, sc *scenarios.Scenario, c *c
 			how = "imported into every node through the node agent from " + im.Archive
 		case im.Archive != "":
 			how = "loaded onto every node from " + im.Archive
-		case c.Kind() == existing.Kind:
+		case leftToNodes(c, im):
 			how = "left to the nodes to pull (or already on them)"
 		}
 		fmt.Fprintf(w, "  image %s: %s\n", im.Name, how)
