@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,11 +12,11 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
-	"sync"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/gbytes"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -113,13 +112,15 @@ spec:
     budget: 60s
 `
 
-// A node fault the agent can do (stress), on nodes nobody opted in.
-const existingNotOptedIn = `apiVersion: edgeproof.dev/v1alpha1
+// stressScenario is a node stress on one edge node (a fault the agent
+// can do) under the application's health probe: NAME, the run's TOTAL
+// duration and the fault's FAULT duration are filled in.
+const stressScenario = `apiVersion: edgeproof.dev/v1alpha1
 kind: Scenario
 metadata:
-  name: existing-not-opted-in
+  name: NAME
 spec:
-  duration: 20s
+  duration: TOTAL
   workload:
     helm:
     - chart: CHART
@@ -128,7 +129,7 @@ spec:
   - name: hot-node
     kind: stress
     at: 5s
-    duration: 5s
+    duration: FAULT
     stress:
       cpu: {workers: 1, load: 50}
     target:
@@ -146,38 +147,12 @@ spec:
     budget: 90%
 `
 
-// A long node stress, for killing edgeproof while it is in force.
-const existingDeadMan = `apiVersion: edgeproof.dev/v1alpha1
-kind: Scenario
-metadata:
-  name: existing-dead-man
-spec:
-  duration: 60s
-  workload:
-    helm:
-    - chart: CHART
-      release: nats
-  faults:
-  - name: hot-node
-    kind: stress
-    at: 5s
-    duration: 20s
-    stress:
-      cpu: {workers: 1, load: 50}
-    target:
-      nodeSelector:
-        edgeproof.dev/tier: edge
-      mode: one
-  probes:
-  - name: health
-    http: {service: nats, port: 8222, path: /healthz, expectStatus: 200}
-  objectives:
-  - name: health-available
-    kind: availability
-    metric: successRatio
-    probe: health
-    budget: 90%
-`
+var (
+	// existingNotOptedIn is refused until an edge node is opted in.
+	existingNotOptedIn = strings.NewReplacer("NAME", "existing-not-opted-in", "TOTAL", "20s", "FAULT", "5s").Replace(stressScenario)
+	// existingDeadMan is long enough to kill edgeproof while it is in force.
+	existingDeadMan = strings.NewReplacer("NAME", "existing-dead-man", "TOTAL", "60s", "FAULT", "20s").Replace(stressScenario)
+)
 
 // A cluster edgeproof did not create, reached only through a kubeconfig:
 // the run may not touch Docker (no docker on PATH, no socket), so every
@@ -340,18 +315,18 @@ var _ = Describe("A cluster reached only through its kubeconfig", Ordered, Label
 	// ends it at the planned end plus the margin.
 	It("heals a fault on the node by itself when edgeproof is killed mid-fault", Label("existing-dead-man"), func(ctx SpecContext) {
 		optIn(ctx)
-		var out syncBuffer
+		out := gbytes.NewBuffer()
 		run := noDocker(ctx, "run", scenarioFile("dead-man", existingDeadMan), "--kubeconfig", kubeconfig)
-		run.Stdout, run.Stderr = &out, &out
+		run.Stdout, run.Stderr = out, out
 		Expect(run.Start()).To(Succeed())
 		inForce := regexp.MustCompile(`fault hot-node in force: node (\S+): unit (\S+) is active`)
-		Eventually(func() []string { return inForce.FindStringSubmatch(out.String()) }).
+		Eventually(func() []string { return inForce.FindStringSubmatch(string(out.Contents())) }).
 			WithContext(ctx).WithTimeout(2 * time.Minute).WithPolling(200 * time.Millisecond).ShouldNot(BeNil())
 		killed := time.Now()
 		Expect(run.Process.Kill()).To(Succeed())
 		_ = run.Wait()
-		GinkgoWriter.Write([]byte(out.String()))
-		m := inForce.FindStringSubmatch(out.String())
+		GinkgoWriter.Write(out.Contents())
+		m := inForce.FindStringSubmatch(string(out.Contents()))
 		node, err := cluster.Node(ctx, m[1])
 		Expect(err).NotTo(HaveOccurred())
 		active := func(unit string) bool {
@@ -374,22 +349,3 @@ var _ = Describe("A cluster reached only through its kubeconfig", Ordered, Label
 		leftNothing(ctx)
 	}, NodeTimeout(5*time.Minute))
 })
-
-// syncBuffer is a bytes.Buffer safe for a process writing while a spec
-// reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
