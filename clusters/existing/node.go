@@ -10,6 +10,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/httpstream"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
@@ -70,7 +71,13 @@ func (a *agents) exec(ctx context.Context, node string, stdin []byte, args ...st
 	if err != nil {
 		return nil, fmt.Errorf("exec on %s: %w", node, err)
 	}
-	ex, err := remotecommand.NewFallbackExecutor(ws, spdy, func(err error) bool { return true })
+	// Fall back to SPDY only when the API server refuses the WebSocket
+	// upgrade, as kubectl does: any other error came after the command
+	// started, and running it a second time is not a retry of the same
+	// thing (iptables-restore -I would insert its rules twice).
+	ex, err := remotecommand.NewFallbackExecutor(ws, spdy, func(err error) bool {
+		return httpstream.IsUpgradeFailure(err) || httpstream.IsHTTPSProxyError(err)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("exec on %s: %w", node, err)
 	}
