@@ -66,11 +66,7 @@ func DryRun(ctx context.Context, sc *scenarios.Scenario, o Options) error {
 	if err != nil {
 		return fmt.Errorf("listing nodes: %w", err)
 	}
-	nodes, err := o.Cluster.Nodes(ctx)
-	if err != nil {
-		return err
-	}
-	planNodes(w, list.Items, nodes)
+	planNodes(w, list.Items, o.Cluster)
 	if err := planWorkload(ctx, w, sc, o.Cluster); err != nil {
 		return err
 	}
@@ -93,16 +89,14 @@ func DryRun(ctx context.Context, sc *scenarios.Scenario, o Options) error {
 	return nil
 }
 
-func planNodes(w io.Writer, items []corev1.Node, nodes []*clusters.Node) {
-	guard := map[string]error{}
-	for _, n := range nodes {
-		guard[n.Name()] = n.Guard()
-	}
+// planNodes lists the nodes and whether faults may touch them, from the
+// Node objects alone (the agent is not installed for a dry run).
+func planNodes(w io.Writer, items []corev1.Node, c *clusters.Cluster) {
 	fmt.Fprintf(w, "\nNodes (%d):\n", len(items))
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	for _, n := range items {
 		faults := "faults allowed"
-		if err := guard[n.Name]; err != nil {
+		if err := c.GuardNode(&n); err != nil {
 			faults = "faults refused"
 		}
 		fmt.Fprintf(tw, "  %s\t%s\tzone %s\t%s\t%s\n", n.Name, orDash(n.Labels[clusters.LabelTier]), orDash(n.Labels[clusters.LabelZone]),
