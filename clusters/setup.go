@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -187,6 +188,21 @@ func NodeReady(n *corev1.Node) bool {
 		}
 	}
 	return false
+}
+
+// PullFailure says why a pod's image cannot be had (the container and
+// image, the kubelet's reason and message), or "". It counts a pull that
+// failed and is backing off, not a first attempt that is still retried.
+func PullFailure(p *corev1.Pod) string {
+	for _, s := range append(slices.Clone(p.Status.InitContainerStatuses), p.Status.ContainerStatuses...) {
+		if w := s.State.Waiting; w != nil {
+			switch w.Reason {
+			case "ImagePullBackOff", "ErrImageNeverPull", "InvalidImageName":
+				return fmt.Sprintf("container %s, image %s: %s: %s", s.Name, s.Image, w.Reason, w.Message)
+			}
+		}
+	}
+	return ""
 }
 
 // PodReady reports a pod's Ready condition.

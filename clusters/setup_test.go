@@ -26,3 +26,28 @@ func TestWaitRegisteredWaitsForLateNode(t *testing.T) {
 		t.Fatalf("missing node not reported: %v", err)
 	}
 }
+
+func TestPullFailure(t *testing.T) {
+	waiting := func(reason string) corev1.ContainerStatus {
+		return corev1.ContainerStatus{Name: "app", Image: "example.local/app:1",
+			State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: reason, Message: "not found"}}}
+	}
+	for _, c := range []struct {
+		init, main []corev1.ContainerStatus
+		want       string
+	}{
+		{main: []corev1.ContainerStatus{waiting("ImagePullBackOff")}, want: "container app, image example.local/app:1: ImagePullBackOff: not found"},
+		{init: []corev1.ContainerStatus{waiting("ErrImageNeverPull")}, want: "ErrImageNeverPull"},
+		{main: []corev1.ContainerStatus{waiting("InvalidImageName")}, want: "InvalidImageName"},
+		// A first failed pull is retried; a container starting is fine.
+		{main: []corev1.ContainerStatus{waiting("ErrImagePull")}},
+		{main: []corev1.ContainerStatus{waiting("ContainerCreating")}},
+		{},
+	} {
+		p := &corev1.Pod{Status: corev1.PodStatus{InitContainerStatuses: c.init, ContainerStatuses: c.main}}
+		got := PullFailure(p)
+		if (c.want == "") != (got == "") || !strings.Contains(got, c.want) {
+			t.Errorf("%+v: got %q, want %q", c, got, c.want)
+		}
+	}
+}

@@ -130,7 +130,7 @@ func waitAgents(ctx context.Context, cs kubernetes.Interface, image string) erro
 			case p.Spec.Containers[0].Image != image:
 				pending = append(pending, n.Name+": agent pod of an earlier image")
 			case !clusters.PodReady(p):
-				if why := pullFailure(p); why != "" {
+				if why := clusters.PullFailure(p); why != "" {
 					fatal = fmt.Errorf("node %s cannot get the agent image %s (%s): push it to a registry the nodes pull from and pass it with --agent-image, or import it into each node's containerd (edgeproof image agent --out agent.tar; ctr -n k8s.io images import agent.tar)", n.Name, image, why)
 					return false, fatal
 				}
@@ -163,19 +163,6 @@ func agentPods(ctx context.Context, cs kubernetes.Interface) (map[string]*corev1
 		}
 	}
 	return out, nil
-}
-
-// pullFailure says why a pod's image cannot be had, or "".
-func pullFailure(p *corev1.Pod) string {
-	for _, s := range p.Status.ContainerStatuses {
-		if w := s.State.Waiting; w != nil {
-			switch w.Reason {
-			case "ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull", "InvalidImageName":
-				return w.Reason + ": " + w.Message
-			}
-		}
-	}
-	return ""
 }
 
 // uninstall deletes the agent's namespace and waits until it is gone, so
