@@ -112,6 +112,30 @@ spec:
     budget: 60s
 `
 
+// existingNoImage is the user's chart with an image no node has and none
+// can pull, and no archive for it: the mistake of a first run.
+const existingNoImage = `apiVersion: edgeproof.dev/v1alpha1
+kind: Scenario
+metadata:
+  name: existing-no-image
+spec:
+  duration: 20s
+  workload:
+    helm:
+    - chart: CHART
+      release: nats
+      set: [image=example.local/not-built:1]
+  probes:
+  - name: health
+    http: {service: nats, port: 8222, path: /healthz, expectStatus: 200}
+  objectives:
+  - name: health-available
+    kind: availability
+    metric: successRatio
+    probe: health
+    budget: 90%
+`
+
 // stressScenario is a node stress on one edge node (a fault the agent
 // can do) under the application's health probe: NAME, the run's TOTAL
 // duration and the fault's FAULT duration are filled in.
@@ -145,6 +169,56 @@ spec:
     metric: successRatio
     probe: health
     budget: 90%
+`
+
+// existingCutOff cuts the one opted-in edge node off from the API server
+// three ways, one after the other: its kubelet stopped, its link to the
+// control plane dropped, its container runtime stopped. Nothing can reach
+// the node through the agent while each is in force, so the node applies
+// and heals each by its own timers. The runtime stop lasts longer: its
+// node turns NotReady only after the kubelet's 30 s grace.
+const existingCutOff = `apiVersion: edgeproof.dev/v1alpha1
+kind: Scenario
+metadata:
+  name: existing-cut-off
+spec:
+  duration: 150s
+  workload:
+    helm:
+    - chart: CHART
+      release: nats
+    images:
+    - name: example.local/nats-server:2.14.10
+      archive: ARCHIVE
+  faults:
+  - name: stop-kubelet
+    kind: kubelet-stop
+    at: 5s
+    duration: 25s
+    target: &edge
+      nodeSelector:
+        edgeproof.dev/tier: edge
+      mode: one
+  - name: isolate
+    kind: node-isolate
+    at: 45s
+    duration: 25s
+    target: *edge
+  - name: stop-runtime
+    kind: runtime-stop
+    at: 85s
+    duration: 50s
+    target: *edge
+  probes:
+  - name: health
+    http: {service: nats, port: 8222, path: /healthz, expectStatus: 200}
+  objectives:
+  # One of the two replicas may sit on the cut node; the other answers.
+  - name: health-available
+    kind: availability
+    metric: successRatio
+    probe: health
+    budget: 80%
 `
 
 var (
@@ -279,6 +353,18 @@ var _ = Describe("A cluster reached only through its kubeconfig", Ordered, Label
 		leftNothing(ctx)
 	}, NodeTimeout(5*time.Minute))
 
+	It("fails at once, naming the image, when the application's image is on no node", func(ctx SpecContext) {
+		start := time.Now()
+		code, out := runNoDocker(ctx, "no-image", existingNoImage)
+		took := time.Since(start)
+		Expect(code).To(Equal(1))
+		Expect(out).To(ContainSubstring("cannot get its image (container nats, image example.local/not-built:1"))
+		Expect(out).To(ContainSubstring("spec.workload.images"))
+		AddReportEntry("missing image reported after", took.Round(time.Second).String())
+		Expect(took).To(BeNumerically("<", 2*time.Minute), "waited out the readiness timeout instead of failing at once")
+		leftNothing(ctx)
+	}, NodeTimeout(4*time.Minute))
+
 	It("skips a power loss with the reason: the agent has no hand on a node's power", func(ctx SpecContext) {
 		code, out := runNoDocker(ctx, "power", existingPowerLoss)
 		Expect(code).To(Equal(2), "a fault the agent cannot do must skip (exit 2)")
@@ -309,6 +395,36 @@ var _ = Describe("A cluster reached only through its kubeconfig", Ordered, Label
 		Expect(code).To(Equal(0), "the stress run failed")
 		leftNothing(ctx)
 	}, NodeTimeout(4*time.Minute))
+
+	// Each cut leaves edgeproof no way to the node: the fault must be shown
+	// in force from the API (the lease, the Ready condition), healed by the
+	// node's own timer at the planned end, and that end reported.
+	It("cuts an opted-in node off three ways and has the node heal itself at each fault's end", Label("existing-cut-off"), func(ctx SpecContext) {
+		allowed := optIn(ctx)
+		code, out := runNoDocker(ctx, "cut-off", existingCutOff)
+		for _, f := range []string{"stop-kubelet", "isolate"} {
+			Expect(out).To(ContainSubstring("fault "+f+" in force: node "+allowed+": lease not renewed for"), "fault %s not shown in force from the lease", f)
+		}
+		Expect(out).To(ContainSubstring("fault stop-runtime in force: node " + allowed + ": Ready False since"))
+		Expect(code).To(Equal(0), "the run failed")
+		raw, err := os.ReadFile(filepath.Join(dir, "art-cut-off", "report.json"))
+		Expect(err).NotTo(HaveOccurred())
+		var rep reports.Report
+		Expect(json.Unmarshal(raw, &rep)).To(Succeed())
+		Expect(rep.Scenarios).To(HaveLen(1))
+		events := rep.Scenarios[0].FaultEvents
+		Expect(events).To(HaveLen(3))
+		for _, ev := range events {
+			// Healed by the node at its planned end (plus the second the
+			// node waits before applying it), not when edgeproof heard.
+			planned := map[string]time.Duration{"stop-kubelet": 25 * time.Second, "isolate": 25 * time.Second, "stop-runtime": 50 * time.Second}[ev.Name]
+			lasted := ev.End.Sub(ev.Start)
+			AddReportEntry("cut-off "+ev.Name+" lasted", lasted.Round(100*time.Millisecond).String())
+			Expect(ev.Healed).To(BeTrue(), "fault %s not healed", ev.Name)
+			Expect(lasted).To(And(BeNumerically(">=", planned), BeNumerically("<", planned+4*time.Second)), "fault %s", ev.Name)
+		}
+		leftNothing(ctx)
+	}, NodeTimeout(7*time.Minute))
 
 	// Nobody heals this fault but the node itself: edgeproof is killed while
 	// it is in force, and the dead-man timer the agent armed on the node

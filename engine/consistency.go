@@ -11,6 +11,7 @@ import (
 
 	"github.com/edgeproof/edgeproof/chaos"
 	"github.com/edgeproof/edgeproof/fixtures/workload"
+	"github.com/edgeproof/edgeproof/internal/sleep"
 	"github.com/edgeproof/edgeproof/scenarios"
 	"github.com/edgeproof/edgeproof/slo"
 )
@@ -110,7 +111,7 @@ func consistency(ctx context.Context, w *workload.Workload, say func(string, ...
 			}
 			return c, nil
 		}
-		if !sleepUntil(ctx, time.Now().Add(2*time.Second)) {
+		if !sleep.Until(ctx, time.Now().Add(2*time.Second)) {
 			return c, ctx.Err()
 		}
 	}

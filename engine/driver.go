@@ -17,6 +17,7 @@ import (
 	"github.com/edgeproof/edgeproof/chaos"
 	"github.com/edgeproof/edgeproof/clusters"
 	"github.com/edgeproof/edgeproof/fixtures/workload"
+	"github.com/edgeproof/edgeproof/internal/sleep"
 	"github.com/edgeproof/edgeproof/scenarios"
 	"github.com/edgeproof/edgeproof/slo"
 )
@@ -300,7 +301,7 @@ func (d *driver) replaceInBatches(ctx context.Context, name string, unavail int3
 		if time.Now().After(deadline) {
 			return fmt.Errorf("old replicas still running after 5m")
 		}
-		if !sleepUntil(ctx, time.Now().Add(time.Second)) {
+		if !sleep.Until(ctx, time.Now().Add(time.Second)) {
 			return ctx.Err()
 		}
 	}

@@ -45,6 +45,21 @@ var heals = map[scenarios.FaultKind]string{
 	scenarios.RollingUpdate: "nothing to undo: the rollout completes",
 }
 
+// selfHealed adds, for a fault that may cut an unattended node off from
+// the API server, who heals it: the node itself, by a timer.
+func selfHealed(c *clusters.Cluster, k scenarios.FaultKind) string {
+	if !c.Unattended() {
+		return ""
+	}
+	switch k {
+	case scenarios.KubeletStop, scenarios.RuntimeStop:
+		return ", by a timer on the node at the planned end (the node cannot be reached while it is in force)"
+	case scenarios.NodeIsolate, scenarios.ZonePartition, scenarios.UplinkFlap:
+		return ", by a timer on the node at the planned end when the cut includes the control plane (the node cannot be reached while it is in force)"
+	}
+	return ""
+}
+
 // DryRun writes what Run would do with sc on o.Cluster, and changes
 // nothing: the nodes and whether faults may touch them, what would be
 // deployed, each fault with the nodes it may pick, how it heals and
@@ -183,7 +198,7 @@ func planFaults(ctx context.Context, w io.Writer, sc *scenarios.Scenario, b *nat
 		if len(p.Candidates) > 0 {
 			fmt.Fprintf(w, "    may pick: %s\n", strings.Join(p.Candidates, ", "))
 		}
-		fmt.Fprintf(w, "    heals: %s\n", heals[f.Kind])
+		fmt.Fprintf(w, "    heals: %s%s\n", heals[f.Kind], selfHealed(b.Cluster, f.Kind))
 		decided := skip != "" || refused != nil
 		switch {
 		case p.Skip != "":

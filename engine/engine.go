@@ -25,6 +25,7 @@ import (
 	"github.com/edgeproof/edgeproof/clusters"
 	"github.com/edgeproof/edgeproof/fixtures/images"
 	"github.com/edgeproof/edgeproof/fixtures/workload"
+	"github.com/edgeproof/edgeproof/internal/sleep"
 	"github.com/edgeproof/edgeproof/reports"
 	"github.com/edgeproof/edgeproof/scenarios"
 )
@@ -313,7 +314,7 @@ func waitSteady(ctx context.Context, m *monitor, timeout time.Duration) error {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("the workload did not reach steady state within %s: %s", timeout, strings.Join(blockers, "; "))
 		}
-		if !sleepUntil(ctx, time.Now().Add(500*time.Millisecond)) {
+		if !sleep.Until(ctx, time.Now().Add(500*time.Millisecond)) {
 			return ctx.Err()
 		}
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/edgeproof/edgeproof/fixtures/accounting"
 	"github.com/edgeproof/edgeproof/fixtures/workload"
+	"github.com/edgeproof/edgeproof/internal/sleep"
 	"github.com/edgeproof/edgeproof/scenarios"
 	"github.com/edgeproof/edgeproof/slo"
 )
@@ -101,7 +102,7 @@ func drain(ctx context.Context, w *workload.Workload, m *monitor, timeout time.D
 		case time.Now().After(deadline):
 			return fmt.Errorf("not drained after %s: %s", timeout, where())
 		}
-		if !sleepUntil(ctx, time.Now().Add(time.Second)) {
+		if !sleep.Until(ctx, time.Now().Add(time.Second)) {
 			return ctx.Err()
 		}
 	}

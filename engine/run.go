@@ -23,6 +23,7 @@ import (
 	"github.com/edgeproof/edgeproof/fixtures/mutants"
 	"github.com/edgeproof/edgeproof/fixtures/workload"
 	"github.com/edgeproof/edgeproof/internal/repo"
+	"github.com/edgeproof/edgeproof/internal/sleep"
 	"github.com/edgeproof/edgeproof/reports"
 	"github.com/edgeproof/edgeproof/scenarios"
 	"github.com/edgeproof/edgeproof/slo"
@@ -389,7 +390,7 @@ func (r *run) playFaults() error {
 	if playErr != nil {
 		return aborted(r.rctx, playErr)
 	}
-	if !sleepUntil(r.rctx, r.t0.Add(r.sc.Spec.Duration.Std())) {
+	if !sleep.Until(r.rctx, r.t0.Add(r.sc.Spec.Duration.Std())) {
 		return aborted(r.rctx, fmt.Errorf("run interrupted: %w", context.Cause(r.rctx)))
 	}
 	return nil

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/edgeproof/edgeproof/chaos"
+	"github.com/edgeproof/edgeproof/internal/sleep"
 	"github.com/edgeproof/edgeproof/reports"
 	"github.com/edgeproof/edgeproof/scenarios"
 	"github.com/edgeproof/edgeproof/slo"
@@ -119,7 +120,7 @@ func (p *player) play(ctx context.Context, occ []occurrence) error {
 }
 
 func (p *player) one(ctx context.Context, id int, o occurrence) error {
-	if !sleepUntil(ctx, p.t0.Add(o.window.Start)) {
+	if !sleep.Until(ctx, p.t0.Add(o.window.Start)) {
 		return nil
 	}
 	name := o.fault.Name
@@ -151,12 +152,13 @@ func (p *player) one(ctx context.Context, id int, o occurrence) error {
 	p.pending[id] = heal
 	p.mu.Unlock()
 	p.log("fault %s (%s) on %s: injected for %s", name, o.fault.Kind, targetList(targets), o.window.End-o.window.Start)
-	completed := sleepUntil(ctx, p.t0.Add(o.window.End))
+	completed := sleep.Until(ctx, p.t0.Add(o.window.End))
 	if !p.take(id) {
 		return nil // healed by healAll after an interrupt
 	}
-	herr := heal(context.WithoutCancel(ctx))
-	rec.End = time.Now()
+	hctx, healedAt := chaos.WithHealTime(context.WithoutCancel(ctx))
+	herr := heal(hctx)
+	rec.End = healEnd(rec.Start, time.Now(), healedAt())
 	if herr != nil {
 		rec.Err = fmt.Errorf("healing: %w", herr)
 		p.record(rec)
@@ -170,6 +172,16 @@ func (p *player) one(ctx context.Context, id int, o occurrence) error {
 	}
 	p.log("fault %s (%s) on %s: %s after %s", name, o.fault.Kind, targetList(targets), how, rec.End.Sub(rec.Start).Round(100*time.Millisecond))
 	return nil
+}
+
+// healEnd is when a fault ended: when its heal returned, unless the heal
+// reported an earlier true end (a node's own timer healed it) within the
+// fault's span.
+func healEnd(start, returned, reported time.Time) time.Time {
+	if reported.After(start) && reported.Before(returned) {
+		return reported
+	}
+	return returned
 }
 
 // take removes a pending heal; false when someone else took it.
@@ -241,21 +253,6 @@ func errOrOK(err error) string {
 		return err.Error()
 	}
 	return "ok"
-}
-
-func sleepUntil(ctx context.Context, t time.Time) bool {
-	d := time.Until(t)
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-timer.C:
-		return true
-	}
 }
 
 // panicError is a recovered panic: where it happened, its value and the

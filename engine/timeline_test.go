@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgeproof/edgeproof/chaos"
 	"github.com/edgeproof/edgeproof/scenarios"
 )
 
@@ -123,5 +124,44 @@ func TestPlayerReportsFailedInjection(t *testing.T) {
 	}
 	if failed != 1 {
 		t.Errorf("want the failed injection reported as not healed, got %d", failed)
+	}
+}
+
+// A heal that reports when the fault truly ended (a node's own timer
+// healed it) sets the fault's end, so recovery is measured from then and
+// not from when edgeproof heard of it.
+func TestPlayerEndsAFaultWhenItsHealSaysItEnded(t *testing.T) {
+	var ended time.Time
+	inject := func(ctx context.Context, f scenarios.Fault) (injected, error) {
+		return injected{heal: func(ctx context.Context) error {
+			ended = time.Now()
+			time.Sleep(50 * time.Millisecond) // the node answers later
+			chaos.ReportHealTime(ctx, ended)
+			return nil
+		}}, nil
+	}
+	p := &player{t0: time.Now(), inject: inject, log: t.Logf}
+	if err := p.play(context.Background(), schedule([]scenarios.Fault{fault("cut", scenarios.KubeletStop, 0, 20*time.Millisecond)})); err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Played()[0].End; !got.Equal(ended) {
+		t.Errorf("fault ended at %v, want the reported %v", got, ended)
+	}
+}
+
+func TestHealEndKeepsReportsWithinTheFault(t *testing.T) {
+	start := time.Now()
+	returned := start.Add(10 * time.Second)
+	for _, c := range []struct {
+		reported, want time.Time
+	}{
+		{time.Time{}, returned},
+		{start.Add(8 * time.Second), start.Add(8 * time.Second)},
+		{start.Add(-time.Second), returned},   // before the fault began
+		{returned.Add(time.Second), returned}, // later than the heal itself
+	} {
+		if got := healEnd(start, returned, c.reported); !got.Equal(c.want) {
+			t.Errorf("healEnd(%v) = %v, want %v", c.reported.Sub(start), got.Sub(start), c.want.Sub(start))
+		}
 	}
 }

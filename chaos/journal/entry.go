@@ -93,6 +93,21 @@ type Entry struct {
 	Started time.Time `json:"started"`
 	// Recovery lists the steps that undo the injection, in order.
 	Recovery []Action `json:"recovery"`
+	// CutOff is set when the fault cuts its nodes off from the API server
+	// through which edgeproof reaches them (an existing cluster's agent):
+	// timers on the nodes then apply and heal it, and it is shown in force
+	// from the API.
+	CutOff *CutOff `json:"cutOff,omitempty"`
+}
+
+// CutOff is when the nodes' own timers apply and heal a fault that cuts
+// them off.
+type CutOff struct {
+	// Applies is when the nodes' timers apply the fault.
+	Applies time.Time `json:"applies"`
+	// Heals is when the nodes' dead-man timers heal it; the nodes cannot
+	// be reached before.
+	Heals time.Time `json:"heals"`
 }
 
 // String describes the entry for reports.

@@ -91,14 +91,17 @@ func checkNode(ctx context.Context, n *clusters.Node, dev string) ([]string, err
 	} else if ok && q.Ours() {
 		found = append(found, fmt.Sprintf("node %s: root qdisc %s left on %s", n.Name(), q.Kind, dev))
 	}
-	units, err := n.Exec(ctx, "sh", "-c", "systemctl list-units --plain --no-legend --state=active '"+native.StressUnitPrefix+"*' '"+recovery.DeadManPrefix+"*' | cut -d' ' -f1")
+	units, err := n.Exec(ctx, "sh", "-c", "systemctl list-units --plain --no-legend --state=active '"+native.StressUnitPrefix+"*' '"+recovery.DeadManPrefix+"*' '"+recovery.CutOffPrefix+"*' | cut -d' ' -f1")
 	if err != nil {
-		errs = append(errs, fmt.Errorf("node %s: listing stress and dead-man units: %w", n.Name(), err))
+		errs = append(errs, fmt.Errorf("node %s: listing stress, dead-man and cut-off units: %w", n.Name(), err))
 	}
 	for _, u := range strings.Fields(string(units)) {
 		what := "stress unit"
-		if strings.HasPrefix(u, recovery.DeadManPrefix) {
+		switch {
+		case strings.HasPrefix(u, recovery.DeadManPrefix):
 			what = "dead-man timer"
+		case strings.HasPrefix(u, recovery.CutOffPrefix):
+			what = "cut-off apply timer"
 		}
 		found = append(found, fmt.Sprintf("node %s: %s %s still active", n.Name(), what, u))
 	}

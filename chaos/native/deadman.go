@@ -72,7 +72,13 @@ func (b *Backend) armDeadMan(ctx context.Context, e journal.Entry, d time.Durati
 	if err != nil {
 		return err
 	}
-	after := int((d + DeadManMargin + time.Second - 1) / time.Second)
+	// A fault that cuts its nodes off is healed only by these timers, so
+	// they fire at its planned end, and say when they did.
+	margin, stamp := DeadManMargin, false
+	if c := e.CutOff; c != nil {
+		margin, stamp = CutOffApplyDelay, true
+	}
+	after := int((d + margin + time.Second - 1) / time.Second)
 	for _, n := range nodes {
 		if !n.Unattended() {
 			continue
@@ -80,6 +86,9 @@ func (b *Backend) armDeadMan(ctx context.Context, e journal.Entry, d time.Durati
 		script, ok := deadManScript(byNode[n.Name()])
 		if !ok {
 			continue
+		}
+		if stamp {
+			script += "\nmkdir -p " + recovery.RunDir + " && date +%s%N > " + recovery.HealedFile(e.ID)
 		}
 		if _, err := n.Exec(ctx, "systemd-run", "--unit="+recovery.DeadManPrefix+e.ID, fmt.Sprintf("--on-active=%ds", after),
 			"--timer-property=AccuracySec=1s", "--collect", "--quiet", "sh", "-c", script); err != nil {

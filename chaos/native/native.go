@@ -149,7 +149,17 @@ type injection struct {
 // begin journals an injection before it happens. id may be "" when no
 // rule or resource needs to carry it.
 func (b *Backend) begin(ctx context.Context, f scenarios.Fault, id string, targets []string, actions []journal.Action) (*injection, error) {
+	return b.beginCut(ctx, f, id, targets, actions, false)
+}
+
+// beginCut is begin for a fault that, when cut is true, cuts its nodes
+// off from edgeproof: the nodes then apply and heal it by themselves
+// (cutoff.go).
+func (b *Backend) beginCut(ctx context.Context, f scenarios.Fault, id string, targets []string, actions []journal.Action, cut bool) (*injection, error) {
 	e := journal.Entry{ID: id, Fault: f.Name, Kind: string(f.Kind), Backend: Name, Targets: targets, Recovery: actions}
+	if cut {
+		cutOffEntry(&e, f.Duration.Std())
+	}
 	id, err := b.Journal.Begin(e)
 	if err != nil {
 		return nil, err
@@ -166,8 +176,14 @@ func (b *Backend) begin(ctx context.Context, f scenarios.Fault, id string, targe
 	return in, nil
 }
 
-// heal runs the entry's recovery and marks it healed.
+// heal runs the entry's recovery and marks it healed; a fault that cut
+// its nodes off is first waited out.
 func (in *injection) heal(ctx context.Context) error {
+	if in.entry.CutOff != nil {
+		if err := in.awaitHealed(ctx); err != nil {
+			return err
+		}
+	}
 	if err := in.b.recovery.Recover(ctx, in.entry); err != nil {
 		return err
 	}

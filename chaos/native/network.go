@@ -157,14 +157,14 @@ func (b *Backend) isolate(ctx context.Context, f scenarios.Fault) (chaos.Recover
 	for i, n := range names {
 		actions[i] = journal.Action{Op: journal.OpIptablesFlushComment, Node: n, Comment: comment}
 	}
-	in, err := b.begin(ctx, f, id, names, actions)
+	in, err := b.beginCut(ctx, f, id, names, actions, cutsOff(b.Cluster, f.Kind, peers))
 	if err != nil {
 		return nil, err
 	}
-	apply := func(ctx context.Context, n *clusters.Node) error { return iptables.Insert(ctx, n, rules) }
-	err = each(ctx, nodes, apply)
+	insert := func(ctx context.Context, x iptables.Execer) error { return iptables.Insert(ctx, x, rules) }
+	err = in.apply(ctx, nodes, insert)
 	rec, err := in.finish(ctx, err, false)
-	return b.tracked(id, nodes, apply, rec, err)
+	return b.tracked(id, nodes, func(ctx context.Context, n *clusters.Node) error { return insert(ctx, n) }, rec, err)
 }
 
 // shapePlan is how uplink-shape is applied on a node.

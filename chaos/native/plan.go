@@ -80,7 +80,7 @@ func (b *Backend) skipReason(ctx context.Context, f scenarios.Fault, names []str
 	}
 	switch {
 	case f.Kind == scenarios.KubeletStop || f.Kind == scenarios.RuntimeStop:
-		return lacks(nodes, clusters.OpCutOff), nil
+		return cutReason(b.Cluster, f, nodes, Peers{}, clusters.OpCutOff), nil
 	// Lost packets on the way to the API server are lost heals too, so
 	// uplink loss counts as a cut.
 	case f.Kind == scenarios.NodeIsolate || f.Kind == scenarios.ZonePartition || f.Kind == scenarios.UplinkFlap ||
@@ -92,7 +92,20 @@ func (b *Backend) skipReason(ctx context.Context, f scenarios.Fault, names []str
 		if err != nil {
 			return "", err
 		}
-		return lacks(nodes, cutOff(peers)), nil
+		return cutReason(b.Cluster, f, nodes, peers, cutOff(peers)), nil
 	}
 	return "", nil
+}
+
+// cutReason is why a fault that may cut its nodes off cannot run on them:
+// a node lacks op, or the nodes are unattended and the fault is too short
+// to be shown in force from the API.
+func cutReason(c *clusters.Cluster, f scenarios.Fault, nodes []*clusters.Node, peers Peers, op clusters.Op) string {
+	if why := lacks(nodes, op); why != "" {
+		return why
+	}
+	if cutsOff(c, f.Kind, peers) {
+		return tooShort(f)
+	}
+	return ""
 }

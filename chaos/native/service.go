@@ -4,8 +4,8 @@ import (
 	"context"
 
 	"github.com/edgeproof/edgeproof/chaos"
+	"github.com/edgeproof/edgeproof/chaos/iptables"
 	"github.com/edgeproof/edgeproof/chaos/journal"
-	"github.com/edgeproof/edgeproof/clusters"
 	"github.com/edgeproof/edgeproof/scenarios"
 )
 
@@ -50,13 +50,13 @@ func (b *Backend) service(ctx context.Context, f scenarios.Fault) (chaos.Recover
 	for i, n := range names {
 		actions[i] = journal.Action{Op: journal.OpSystemctlStart, Node: n, Unit: unit}
 	}
-	in, err := b.begin(ctx, f, "", names, actions)
+	in, err := b.beginCut(ctx, f, "", names, actions, cutsOff(b.Cluster, f.Kind, Peers{}))
 	if err != nil {
 		return nil, err
 	}
-	err = each(ctx, nodes, func(ctx context.Context, n *clusters.Node) error {
+	err = in.apply(ctx, nodes, func(ctx context.Context, x iptables.Execer) error {
 		for _, cmd := range StopCommands(unit, sig) {
-			if _, err := n.Exec(ctx, cmd...); err != nil {
+			if _, err := x.Exec(ctx, cmd...); err != nil {
 				return err
 			}
 		}

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -79,6 +80,13 @@ func Recover(ctx context.Context, c *clusters.Cluster, e journal.Entry) error {
 // failed action, so one stuck node does not keep the others broken, and
 // returns all failures joined.
 func (env *Env) Recover(ctx context.Context, e journal.Entry) error {
+	if c := e.CutOff; c != nil && time.Now().Before(c.Heals) {
+		// Nothing can reach its nodes before their own timers heal it.
+		if err := env.disarm(ctx, e); err != nil {
+			return fmt.Errorf("recovering %s: it cuts its nodes off until their own timers heal it at %s; run edgeproof recover again after that (%w)",
+				e.ID, c.Heals.Local().Format(time.TimeOnly), err)
+		}
+	}
 	var errs []error
 	for _, a := range e.Recovery {
 		fn, ok := lookup(a.Op)
@@ -104,6 +112,27 @@ func (env *Env) Recover(ctx context.Context, e journal.Entry) error {
 // leak check looks for it.
 const DeadManPrefix = "edgeproof-deadman-"
 
+// CutOffPrefix starts the name of the transient systemd timer that applies
+// a fault which cuts an unattended node off (journal.CutOff): edgeproof
+// cannot reach the node once it is in force, so the node applies it.
+const CutOffPrefix = "edgeproof-cut-"
+
+// RunDir holds, on an unattended node, the inputs of a pending cut-off
+// fault and the moment its dead-man timer healed it; files are named by
+// the journal id.
+const RunDir = "/run/edgeproof"
+
+// HealedFile is where the dead-man timer of entry id writes when it healed
+// the fault (nanoseconds since the epoch, by the node's clock).
+func HealedFile(id string) string { return RunDir + "/" + id + ".healed" }
+
+// disarmScript stops entry id's timers on a node (a cut-off fault's apply
+// timer first, so that it cannot start once its heal has run) and removes
+// its files.
+func disarmScript(id string) string {
+	return "systemctl stop " + CutOffPrefix + id + ".timer 2>/dev/null; systemctl stop " + DeadManPrefix + id + ".timer 2>/dev/null; rm -f " + RunDir + "/" + id + ".*; true"
+}
+
 // disarm stops the dead-man timers of e on its unattended nodes, once the
 // fault is healed: a timer left armed would heal a later fault's rules
 // too, were they ever tagged alike, and is a leftover.
@@ -124,7 +153,7 @@ func (env *Env) disarm(ctx context.Context, e journal.Entry) error {
 		if !n.Unattended() {
 			continue
 		}
-		if _, err := n.Exec(ctx, "sh", "-c", "systemctl stop "+DeadManPrefix+e.ID+".timer 2>/dev/null || true"); err != nil {
+		if _, err := n.Exec(ctx, "sh", "-c", disarmScript(e.ID)); err != nil {
 			return fmt.Errorf("disarming the dead-man timer on %s: %w", n.Name(), err)
 		}
 	}

@@ -2,8 +2,10 @@ package recovery
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chaos-mesh/chaos-mesh/api/v1alpha1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -171,5 +173,34 @@ func TestRecoverAll(t *testing.T) {
 	}
 	if s, _ := b.Node("w1").State(ctx); s != "running" || !b.Node("w2").UnitActive("kubelet") {
 		t.Fatal("nodes not healed")
+	}
+}
+
+// Before their own timers heal a cut-off fault, its nodes cannot be
+// reached: recover says when to come back instead of failing obscurely;
+// a node that does answer is healed at once, its apply timer stopped
+// first.
+func TestCutOffEntryBeforeItsNodesHealIt(t *testing.T) {
+	ctx := context.Background()
+	b, c := fakecluster.New(t, "rec", "w1")
+	w1 := b.Node("w1")
+	w1.Remote = true
+	w1.SetUnit(CutOffPrefix+"x1", true)
+	e := journal.Entry{ID: "x1", Fault: "f", Targets: []string{"w1"},
+		Recovery: []journal.Action{{Op: journal.OpSystemctlStart, Node: "w1", Unit: "kubelet"}},
+		CutOff:   &journal.CutOff{Applies: time.Now(), Heals: time.Now().Add(time.Minute)}}
+	w1.ExecHook = func([]string, []byte) ([]byte, error, bool) {
+		return nil, errors.New("error dialing backend"), true
+	}
+	err := Recover(ctx, c, e)
+	if err == nil || !strings.Contains(err.Error(), "run edgeproof recover again after that") {
+		t.Fatalf("got %v", err)
+	}
+	w1.ExecHook = nil
+	if err := Recover(ctx, c, e); err != nil {
+		t.Fatal(err)
+	}
+	if w1.UnitActive(CutOffPrefix + "x1") {
+		t.Error("apply timer left armed")
 	}
 }

@@ -251,7 +251,13 @@ func (r *Router) prove(ctx context.Context, f scenarios.Fault, backend string, b
 			continue
 		}
 		found = true
-		lines, err := proof.InForce(ctx, r.Native.Cluster, objects, e)
+		var lines []string
+		var err error
+		if e.CutOff != nil {
+			lines, err = proof.CutOff(ctx, r.Native.Kube, e)
+		} else {
+			lines, err = proof.InForce(ctx, r.Native.Cluster, objects, e)
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -120,10 +120,14 @@ func TestAgentDaemonSetReachesTheHost(t *testing.T) {
 
 func TestNodeLacksWhatTheAgentCannotHeal(t *testing.T) {
 	n := &node{name: "n1"}
-	for _, op := range []clusters.Op{clusters.OpPower, clusters.OpStop, clusters.OpPause, clusters.OpReboot, clusters.OpCutOff} {
+	for _, op := range []clusters.Op{clusters.OpPower, clusters.OpStop, clusters.OpPause, clusters.OpReboot} {
 		if n.Lacks(op) == "" {
 			t.Errorf("agent node claims it can do %s", op)
 		}
+	}
+	// A cut is applied and healed by timers on the node itself.
+	if why := n.Lacks(clusters.OpCutOff); why != "" {
+		t.Errorf("agent node refuses a cut-off fault: %s", why)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -28,6 +29,7 @@ type Node struct {
 	linkDown   bool
 	boots      int // how many times the node started
 	containers []Container
+	files      map[string][]byte // under /run, which a boot empties
 	// Lacking, when set, is what the node cannot do and why (see
 	// clusters.Limited), as a node reached only through an agent.
 	Lacking map[clusters.Op]string
@@ -81,6 +83,22 @@ func (n *Node) boot() {
 	n.root, n.child = "noqueue", ""
 	n.units = map[string]bool{"kubelet": true, "containerd": true}
 	n.linkDown = false
+	n.files = map[string][]byte{}
+}
+
+// File returns a file the node holds, and whether it exists.
+func (n *Node) File(path string) ([]byte, bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	b, ok := n.files[path]
+	return b, ok
+}
+
+// SetFile writes a file on the node.
+func (n *Node) SetFile(path string, data []byte) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.files[path] = data
 }
 
 // LinkUp reports whether the node's network link is up.
@@ -256,18 +274,49 @@ func (n *Node) Exec(_ context.Context, stdin []byte, args ...string) ([]byte, er
 		if len(args) == 2 && args[1] == "/proc/meminfo" {
 			return []byte("MemTotal:       2048000 kB\nMemAvailable:   1024000 kB\n"), nil
 		}
+		if b, ok := n.files[args[len(args)-1]]; ok && len(args) == 2 {
+			return b, nil
+		}
+		return nil, fmt.Errorf("fake: cat: %s: no such file", args[len(args)-1])
 	case "sh":
-		return n.shell(args)
+		return n.shell(args, stdin)
 	}
 	return nil, fmt.Errorf("fake: unknown command %q", strings.Join(args, " "))
 }
 
+// stopTimer matches the timer stops of a disarm script.
+var stopTimer = regexp.MustCompile(`systemctl stop (edgeproof-\S+)\.timer`)
+
+// catFile matches the reads of a file under /run in a script.
+var catFile = regexp.MustCompile(`cat (/run/\S+)`)
+
 // shell recognises the scripts edgeproof runs with sh -c.
-func (n *Node) shell(args []string) ([]byte, error) {
+func (n *Node) shell(args []string, stdin []byte) ([]byte, error) {
 	if len(args) < 3 || args[1] != "-c" {
 		return nil, fmt.Errorf("fake: unknown shell call %q", args)
 	}
 	script := args[2]
+	if m := stopTimer.FindAllStringSubmatch(script, -1); m != nil && strings.HasPrefix(script, "systemctl stop ") {
+		// Disarming a fault's timers, and reading when it healed.
+		for _, u := range m {
+			n.units[u[1]] = false
+		}
+		if strings.Contains(script, "rm -f /run/edgeproof/") {
+			for f := range n.files {
+				if strings.HasPrefix(f, "/run/edgeproof/") {
+					delete(n.files, f)
+				}
+			}
+		}
+		if c := catFile.FindStringSubmatch(script); c != nil {
+			return n.files[c[1]], nil
+		}
+		return nil, nil
+	}
+	if path, ok := strings.CutPrefix(script, "umask 077 && mkdir -p /run/edgeproof && cat > "); ok {
+		n.files[path] = stdin
+		return nil, nil
+	}
 	switch {
 	case strings.Contains(script, "boot_id"):
 		// A container keeps the host's boot id; its PID 1 starts anew.
@@ -277,10 +326,6 @@ func (n *Node) shell(args []string) ([]byte, error) {
 			return []byte("absent: Error: Specified qdisc kind is unknown.\n"), nil
 		}
 		return []byte("ok\n"), nil
-	case strings.HasPrefix(script, "systemctl stop edgeproof-deadman-"):
-		unit, _, _ := strings.Cut(strings.TrimPrefix(script, "systemctl stop "), ".timer")
-		n.units[unit] = false
-		return nil, nil
 	case strings.HasPrefix(script, `systemctl stop "$1"`) && len(args) == 5:
 		n.units[args[4]] = false
 		return nil, nil
