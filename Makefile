@@ -22,6 +22,9 @@ E2E_SUITE = sh -c 'trap : INT TERM; $(GO) test -v -count=1 -tags e2e ./e2e -time
 # `make e2e-qemu` runs every qemu spec; `make test` only the node specs.
 E2E_QEMU_LABELS ?= qemu
 KUBERNETES ?= v1.34.4
+# The example application's image (examples/nats-edge), built into the
+# local Docker engine by its e2e specs.
+EXAMPLE_IMAGE := example.local/nats-server:2.14.10
 # `make certify`: the budget profile, the run's own report directory (emptied
 # first, so no earlier run's dumps are certified) and an optional signing key.
 CERTIFY_PROFILE ?= $(CURDIR)/scenarios/profiles/certify.yaml
@@ -45,7 +48,7 @@ CERTIFY_BUNDLE = $(EDGEPROOF) certify bundle --artifacts $(CERTIFY_DIR) --out $(
 # vet and the unit tests).
 MEANWHILE ?=
 
-.PHONY: e2e-existing all help example example-only user-suite bench perf chaos-tests e2e-test e2e-smoke-mutants-only e2e-chaos browser build prepare node-image qemu-disk e2e-qemu-boot e2e-qemu e2e-qemu-chaos cluster cluster-delete unit vet e2e e2e-smoke e2e-smoke-mutants e2e-mutants e2e-nightly e2e-cleanup certify certify-merge test clean
+.PHONY: e2e-existing all help example example-only user-suite user-suite-existing bench perf chaos-tests e2e-test e2e-smoke-mutants-only e2e-chaos browser build prepare node-image qemu-disk e2e-qemu-boot e2e-qemu e2e-qemu-chaos cluster cluster-delete unit vet e2e e2e-smoke e2e-smoke-mutants e2e-mutants e2e-nightly e2e-cleanup certify certify-merge test clean
 
 all: build
 
@@ -165,9 +168,9 @@ chaos-tests:
 	@test -n "$$EDGEPROOF_CLUSTER" || { echo "chaos-tests needs EDGEPROOF_CLUSTER (use make e2e-chaos)"; exit 2; }
 	$(GO) test -p 1 -v -count=1 -tags e2e ./chaos/... ./engine/... ./fixtures/workload/... -timeout 40m
 
-## e2e-test: the cluster part of make test on one shared cluster: the smoke specs, the two fastest mutants, the example application's known-bad power-loss variant, the existing-cluster path (kubeconfig only, no Docker) and the user's own suite (examples/go-suite) running its pod-loss scenario, then the chaos tests
+## e2e-test: the cluster part of make test on one shared cluster: the smoke specs, the two fastest mutants, the example application's known-bad power-loss variant, the existing-cluster path (kubeconfig only, no Docker) and the user's own suite (examples/go-suite) running its pod-loss scenario on that cluster reached only through its kubeconfig (make example runs it on kind), then the chaos tests
 e2e-test: node-image
-	EDGEPROOF=$(EDGEPROOF) MEANWHILE='$(MEANWHILE)' scripts/with-cluster.sh edgeproof-test -- $(MAKE) --no-print-directory e2e-smoke-mutants-only user-suite chaos-tests
+	EDGEPROOF=$(EDGEPROOF) MEANWHILE='$(MEANWHILE)' scripts/with-cluster.sh edgeproof-test -- $(MAKE) --no-print-directory e2e-smoke-mutants-only user-suite-existing chaos-tests
 
 e2e-smoke-mutants-only:
 	$(E2E_SUITE) -ginkgo.timeout=$(E2E_TIMEOUT) -ginkgo.label-filter='smoke || mutants-fast || example-fast || (existing && !existing-dead-man && !existing-cut-off)'
@@ -183,6 +186,13 @@ example-only:
 user-suite:
 	@test -n "$$EDGEPROOF_CLUSTER" || { echo "user-suite needs EDGEPROOF_CLUSTER (use make example)"; exit 2; }
 	cd examples/go-suite && $(GO) test -count=1 -v ./... -timeout 20m
+
+## user-suite-existing: the same suite reaching the cluster EDGEPROOF_CLUSTER names only through its kubeconfig (E2E_KUBECONFIG), node faults through the node agent; first imports the agent's and the example's images into the nodes, as the cluster's admin would
+user-suite-existing:
+	@test -n "$$EDGEPROOF_CLUSTER" || { echo "user-suite-existing needs EDGEPROOF_CLUSTER (the cluster to hand over)"; exit 2; }
+	EDGEPROOF=$(EDGEPROOF) scripts/hand-over.sh "$$EDGEPROOF_CLUSTER" $(EXAMPLE_IMAGE)
+	cd examples/go-suite && E2E_KUBECONFIG="$$($(EDGEPROOF) cluster kubeconfig $$EDGEPROOF_CLUSTER)" \
+	  E2E_AGENT_IMAGE="$$($(EDGEPROOF) image agent --ref)" EDGEPROOF_CLUSTER= $(GO) test -count=1 -v ./... -timeout 20m
 
 ## perf: measure what docs/performance.md quotes (unit tests, cluster create and delete, the loopback benchmark) on this host, as a Markdown table; creates and deletes one cluster
 perf: node-image

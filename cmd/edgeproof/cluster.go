@@ -21,7 +21,7 @@ const EnvCluster = "EDGEPROOF_CLUSTER"
 
 func newClusterCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "cluster", Short: "Create, list and delete edge clusters"}
-	cmd.AddCommand(newClusterCreateCmd(), newClusterDeleteCmd(), newClusterListCmd(), newClusterKubeconfigCmd())
+	cmd.AddCommand(newClusterCreateCmd(), newClusterDeleteCmd(), newClusterListCmd(), newClusterKubeconfigCmd(), newClusterLoadCmd())
 	return cmd
 }
 
@@ -143,6 +143,34 @@ func newClusterListCmd() *cobra.Command {
 			}
 			for _, n := range names {
 				fmt.Fprintln(cmd.OutOrStdout(), n)
+			}
+			return nil
+		},
+	}
+}
+
+func newClusterLoadCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "load NAME ARCHIVE...",
+		Short: "Import image archives (docker save format) into every node of a cluster edgeproof created",
+		Long: `Import image archives into the container runtime of every node of a
+cluster edgeproof created, as an admin would before handing the cluster
+over (the node agent's image for a run through --kubeconfig, say).
+Scenarios load their own images: see spec.workload.images.`,
+		Args: cobra.MinimumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := kindProvider(progress.Discard()).Get(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			for _, a := range args[1:] {
+				if _, err := os.Stat(a); err != nil {
+					return fmt.Errorf("image archive: %w", err)
+				}
+				if err := c.LoadImageArchive(cmd.Context(), a); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "loaded %s into every node of %s\n", a, c.Name)
 			}
 			return nil
 		},

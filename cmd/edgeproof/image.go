@@ -23,18 +23,29 @@ func newImageCmd() *cobra.Command {
 // whose nodes pull from no registry: import it into each node once.
 func newImageAgentCmd() *cobra.Command {
 	var out, arch string
+	var ref bool
 	cmd := &cobra.Command{
-		Use:   "agent --out FILE [--arch GOARCH]",
+		Use:   "agent (--out FILE [--arch GOARCH] | --ref)",
 		Short: "Write the node agent's image archive (docker save format) for clusters edgeproof did not create",
 		Long: `Write the node agent's image archive. edgeproof imports every other image
 through the agent, so the agent's own image must reach the nodes first:
 push it to a registry they pull from (then pass --agent-image), or import
 it into each node's containerd:
-  ctr --namespace=k8s.io images import FILE`,
+  ctr --namespace=k8s.io images import FILE
+--ref prints only the image's reference (what --agent-image, or a
+suite's E2E_AGENT_IMAGE, names).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if ref {
+				b, err := buildAgent(cmd.Context())
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), b.Refs[images.Agent])
+				return nil
+			}
 			if out == "" {
-				return fmt.Errorf("--out: give the archive to write")
+				return fmt.Errorf("--out: give the archive to write (or --ref for its reference)")
 			}
 			if !slices.Contains(images.AgentArchs, arch) {
 				return fmt.Errorf("--arch %s: the agent is built for %s", arch, strings.Join(images.AgentArchs, ", "))
@@ -56,6 +67,7 @@ it into each node's containerd:
 	}
 	cmd.Flags().StringVar(&out, "out", "", "archive to write")
 	cmd.Flags().StringVar(&arch, "arch", runtime.GOARCH, "GOARCH of the nodes it is for")
+	cmd.Flags().BoolVar(&ref, "ref", false, "print the image's reference instead of writing it")
 	return cmd
 }
 

@@ -2,7 +2,8 @@
 // repository with Ginkgo: it reaches a cluster it already has, runs its
 // scenario files through edgeproof's engine and turns each objective into
 // an assertion. Only edgeproof's public packages are imported (clusters,
-// clusters/kind, engine, scenarios, reports); see docs/applications.md.
+// clusters/existing, clusters/kind, engine, scenarios, reports); see
+// docs/applications.md.
 package sitecertify
 
 import (
@@ -14,6 +15,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/edgeproof/edgeproof/clusters"
+	"github.com/edgeproof/edgeproof/clusters/existing"
 	"github.com/edgeproof/edgeproof/clusters/kind"
 	"github.com/edgeproof/edgeproof/engine"
 	"github.com/edgeproof/edgeproof/reports"
@@ -27,14 +29,30 @@ func TestSite(t *testing.T) {
 
 var cluster *clusters.Cluster
 
+// The cluster is the site's own, reached through a kubeconfig
+// (E2E_KUBECONFIG, and E2E_CONTEXT for a context other than the current
+// one), or a kind cluster edgeproof created (EDGEPROOF_CLUSTER). On the
+// site's cluster, E2E_AGENT_IMAGE is the node agent's image, already on
+// the nodes or pullable by them (`edgeproof image agent --ref` prints
+// edgeproof's own).
 var _ = BeforeSuite(func(ctx SpecContext) {
-	name := os.Getenv("EDGEPROOF_CLUSTER")
-	if name == "" {
-		Skip("set EDGEPROOF_CLUSTER to the kind cluster to certify on (edgeproof cluster create)")
-	}
 	var err error
-	cluster, err = kind.New(nil).Get(ctx, name)
-	Expect(err).NotTo(HaveOccurred(), "cluster %s", name)
+	switch kubeconfig, name := os.Getenv("E2E_KUBECONFIG"), os.Getenv("EDGEPROOF_CLUSTER"); {
+	case kubeconfig != "":
+		// Node faults go through edgeproof's node agent, installed for the
+		// suite and removed after it.
+		cluster, err = existing.Open(ctx, existing.Options{Kubeconfig: kubeconfig, Context: os.Getenv("E2E_CONTEXT"),
+			AgentImage: os.Getenv("E2E_AGENT_IMAGE"), Logf: func(format string, args ...any) {
+				GinkgoWriter.Printf(format+"\n", args...)
+			}})
+		Expect(err).NotTo(HaveOccurred(), "cluster of %s", kubeconfig)
+		DeferCleanup(func(ctx SpecContext) { Expect(cluster.Release(ctx)).To(Succeed()) }, NodeTimeout(3*time.Minute))
+	case name != "":
+		cluster, err = kind.New(nil).Get(ctx, name)
+		Expect(err).NotTo(HaveOccurred(), "cluster %s", name)
+	default:
+		Skip("set E2E_KUBECONFIG to the kubeconfig of the cluster to certify on, or EDGEPROOF_CLUSTER to a kind cluster edgeproof created")
+	}
 })
 
 // The scenario files of this site; a real repository keeps its own.
