@@ -6,15 +6,20 @@ import (
 	"testing"
 )
 
-// TestReadmeScenariosAreTheirFiles keeps the scenarios README.md explains
-// identical to the files they stand for, in order, so they cannot drift.
+// TestReadmeScenariosAreTheirFiles keeps the scenarios README.md shows
+// identical to the files they stand for, in order, so they cannot drift:
+// the one it explains whole, and the excerpt of the application example.
 func TestReadmeScenariosAreTheirFiles(t *testing.T) {
 	readme, err := os.ReadFile("../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	rest := string(readme)
-	for _, name := range []string{"catalog/uplink-cut.yaml", "../examples/nats-edge/pod-loss.yaml"} {
+	for _, c := range []struct {
+		name    string
+		excerpt bool
+	}{{"catalog/uplink-cut.yaml", false}, {"../examples/nats-edge/pod-loss.yaml", true}} {
+		name := c.name
 		var block string
 		var ok, closed bool
 		_, rest, ok = strings.Cut(rest, "```yaml\n")
@@ -26,7 +31,10 @@ func TestReadmeScenariosAreTheirFiles(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if block != string(file) {
+		if c.excerpt && (len(block) < 200 || !strings.Contains(string(file), block)) {
+			t.Errorf("README.md's excerpt is not a part of %s; copy its lines into the README", name)
+		}
+		if !c.excerpt && block != string(file) {
 			t.Errorf("README.md's scenario differs from %s; copy the file into the README", name)
 		}
 	}
