@@ -173,7 +173,7 @@ e2e-test: node-image
 	EDGEPROOF=$(EDGEPROOF) MEANWHILE='$(MEANWHILE)' scripts/with-cluster.sh edgeproof-test -- $(MAKE) --no-print-directory e2e-smoke-mutants-only user-suite-existing chaos-tests
 
 e2e-smoke-mutants-only:
-	$(E2E_SUITE) -ginkgo.timeout=$(E2E_TIMEOUT) -ginkgo.label-filter='smoke || mutants-fast || example-fast || (existing && !existing-dead-man && !existing-cut-off)'
+	$(E2E_SUITE) -ginkgo.timeout=$(E2E_TIMEOUT) -ginkgo.label-filter='smoke || mutants-fast || example-fast || (existing && !existing-long)'
 
 ## example: the example application (examples/nats-edge) on a fresh cluster: a NATS server chart built from the Go module proxy, its pod-loss, power-loss and rolling-update scenarios and their known-bad variants, then the user's own Go suite (examples/go-suite)
 example: node-image

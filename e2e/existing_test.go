@@ -289,8 +289,8 @@ var _ = Describe("A cluster reached only through its kubeconfig", Ordered, Label
 
 	// runNoDocker runs the scenario text through noDocker and returns the
 	// exit status and output.
-	runNoDocker := func(ctx context.Context, name, text string, flags ...string) (int, string) {
-		args := append([]string{"run", scenarioFile(name, text), "--kubeconfig", kubeconfig, "--artifacts", filepath.Join(dir, "art-"+name)}, flags...)
+	runFileNoDocker := func(ctx context.Context, name, file string, flags ...string) (int, string) {
+		args := append([]string{"run", file, "--kubeconfig", kubeconfig, "--artifacts", filepath.Join(dir, "art-"+name)}, flags...)
 		out, err := noDocker(ctx, args...).CombinedOutput()
 		GinkgoWriter.Write(out)
 		var exit *exec.ExitError
@@ -301,25 +301,42 @@ var _ = Describe("A cluster reached only through its kubeconfig", Ordered, Label
 		return 0, string(out)
 	}
 
-	// optIn labels one edge node edgeproof.dev/chaos=allowed until the
-	// spec ends, and returns its name: a target over all the edge nodes
-	// must then pick that one.
-	optIn := func(ctx context.Context) string {
+	runNoDocker := func(ctx context.Context, name, text string, flags ...string) (int, string) {
+		return runFileNoDocker(ctx, name, scenarioFile(name, text), flags...)
+	}
+
+	// optInEdges labels the edge nodes (all, or the last one)
+	// edgeproof.dev/chaos=allowed until the spec ends, and returns their
+	// names: a target over all the edge nodes must then pick among them.
+	optInEdges := func(ctx context.Context, all bool) []string {
 		cs, err := cluster.Client()
 		Expect(err).NotTo(HaveOccurred())
 		edges, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: "edgeproof.dev/tier=edge"})
 		Expect(err).NotTo(HaveOccurred())
 		Expect(edges.Items).NotTo(BeEmpty())
-		name := edges.Items[len(edges.Items)-1].Name
+		names := []string{edges.Items[len(edges.Items)-1].Name}
+		if all {
+			names = names[:0]
+			for _, n := range edges.Items {
+				names = append(names, n.Name)
+			}
+		}
 		label := func(ctx context.Context, value string) {
 			patch := []byte(`{"metadata":{"labels":{"` + existing.LabelChaos + `":` + value + `}}}`)
-			_, err := cs.CoreV1().Nodes().Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{})
-			Expect(err).NotTo(HaveOccurred())
+			for _, name := range names {
+				_, err := cs.CoreV1().Nodes().Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{})
+				Expect(err).NotTo(HaveOccurred())
+			}
 		}
 		label(ctx, `"`+existing.ChaosAllowed+`"`)
 		DeferCleanup(func(ctx SpecContext) { label(ctx, "null") })
-		return name
+		return names
 	}
+
+	// optIn labels one edge node edgeproof.dev/chaos=allowed until the
+	// spec ends, and returns its name: a target over all the edge nodes
+	// must then pick that one.
+	optIn := func(ctx context.Context) string { return optInEdges(ctx, false)[0] }
 
 	// leftNothing checks the run removed the agent and its workload, and
 	// healed everything on the nodes.
@@ -399,7 +416,7 @@ var _ = Describe("A cluster reached only through its kubeconfig", Ordered, Label
 	// Each cut leaves edgeproof no way to the node: the fault must be shown
 	// in force from the API (the lease, the Ready condition), healed by the
 	// node's own timer at the planned end, and that end reported.
-	It("cuts an opted-in node off three ways and has the node heal itself at each fault's end", Label("existing-cut-off"), func(ctx SpecContext) {
+	It("cuts an opted-in node off three ways and has the node heal itself at each fault's end", Label("existing-cut-off", "existing-long"), func(ctx SpecContext) {
 		allowed := optIn(ctx)
 		code, out := runNoDocker(ctx, "cut-off", existingCutOff)
 		for _, f := range []string{"stop-kubelet", "isolate"} {
@@ -429,7 +446,7 @@ var _ = Describe("A cluster reached only through its kubeconfig", Ordered, Label
 	// Nobody heals this fault but the node itself: edgeproof is killed while
 	// it is in force, and the dead-man timer the agent armed on the node
 	// ends it at the planned end plus the margin.
-	It("heals a fault on the node by itself when edgeproof is killed mid-fault", Label("existing-dead-man"), func(ctx SpecContext) {
+	It("heals a fault on the node by itself when edgeproof is killed mid-fault", Label("existing-dead-man", "existing-long"), func(ctx SpecContext) {
 		optIn(ctx)
 		out := gbytes.NewBuffer()
 		run := noDocker(ctx, "run", scenarioFile("dead-man", existingDeadMan), "--kubeconfig", kubeconfig)
@@ -464,4 +481,22 @@ var _ = Describe("A cluster reached only through its kubeconfig", Ordered, Label
 		Expect(err).NotTo(HaveOccurred())
 		leftNothing(ctx)
 	}, NodeTimeout(5*time.Minute))
+
+	It("runs the default e2e set's catalog scenarios with every node fault done by the agent", Label("existing-catalog", "existing-long"), func(ctx SpecContext) {
+		optInEdges(ctx, true)
+		for _, c := range []struct {
+			name string
+			exit int // 2: skipped, with the reason
+		}{{"smoke", 0}, {"kubelet-crash", 0}, {"uplink-cut", 0}, {"node-power-loss", 2}} {
+			By("running catalog scenario " + c.name + " through the agent")
+			start := time.Now()
+			code, out := runFileNoDocker(ctx, c.name, filepath.Join(repoRoot, "scenarios", "catalog", c.name+".yaml"))
+			AddReportEntry("catalog "+c.name+" through the agent", time.Since(start).Round(time.Second).String())
+			Expect(code).To(Equal(c.exit), "scenario %s", c.name)
+			if c.exit == 2 {
+				Expect(out).To(ContainSubstring("power"), "a skip must say why")
+			}
+			leftNothing(ctx)
+		}
+	}, NodeTimeout(30*time.Minute))
 })
