@@ -67,13 +67,17 @@ func checkNode(ctx context.Context, n *clusters.Node, dev string) ([]string, err
 	}
 	var found []string
 	var errs []error
-	out, err := n.Exec(ctx, "systemctl", "is-active", native.KubeletUnit, native.RuntimeUnit)
+	svcs, err := services(ctx, n)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("node %s: %w", n.Name(), err))
+	}
+	out, err := n.Exec(ctx, append([]string{"systemctl", "is-active"}, svcs...)...)
 	// is-active exits non-zero when any unit is inactive: read the output.
 	states := strings.Fields(string(out))
-	if len(states) != 2 {
+	if len(states) != len(svcs) {
 		errs = append(errs, fmt.Errorf("node %s: checking services: %w", n.Name(), err))
 	} else {
-		for i, u := range []string{native.KubeletUnit, native.RuntimeUnit} {
+		for i, u := range svcs {
 			if states[i] != "active" {
 				found = append(found, fmt.Sprintf("node %s: %s is %s", n.Name(), u, states[i]))
 			}
@@ -106,4 +110,23 @@ func checkNode(ctx context.Context, n *clusters.Node, dev string) ([]string, err
 		found = append(found, fmt.Sprintf("node %s: %s %s still active", n.Name(), what, u))
 	}
 	return found, errors.Join(errs...)
+}
+
+// services are the node's kubelet and runtime units, under whichever
+// names its distribution gives them (k3s has no runtime unit of its own).
+func services(ctx context.Context, n *clusters.Node) ([]string, error) {
+	var units []string
+	for _, names := range [][]string{native.KubeletUnits, native.RuntimeUnits} {
+		u, err := native.FindUnit(ctx, n, names)
+		if err != nil {
+			return units, err
+		}
+		if u != "" {
+			units = append(units, u)
+		}
+	}
+	if len(units) == 0 {
+		return nil, fmt.Errorf("no kubelet unit found (%s)", strings.Join(native.KubeletUnits, ", "))
+	}
+	return units, nil
 }

@@ -63,8 +63,9 @@ func tooShort(f scenarios.Fault) string {
 	return ""
 }
 
-// commands is what an injector runs on one node.
-type commands func(ctx context.Context, x iptables.Execer) error
+// commands is what an injector runs on node n, through x (n itself, or a
+// script the node runs later).
+type commands func(ctx context.Context, n *clusters.Node, x iptables.Execer) error
 
 // script records the commands an injector would run on a node, so that a
 // timer on the node can run them later.
@@ -114,7 +115,7 @@ func shellQuote(s string) string {
 // from now, under the journal id.
 func handOver(ctx context.Context, n *clusters.Node, id string, run commands) error {
 	s := &script{}
-	if err := run(ctx, s); err != nil {
+	if err := run(ctx, n, s); err != nil {
 		return err
 	}
 	for i, in := range s.stdins {
@@ -137,7 +138,7 @@ func handOver(ctx context.Context, n *clusters.Node, id string, run commands) er
 // each node when the fault cuts the nodes off.
 func (in *injection) apply(ctx context.Context, nodes []*clusters.Node, run commands) error {
 	if in.entry.CutOff == nil {
-		return each(ctx, nodes, func(ctx context.Context, n *clusters.Node) error { return run(ctx, n) })
+		return each(ctx, nodes, func(ctx context.Context, n *clusters.Node) error { return run(ctx, n, n) })
 	}
 	return each(ctx, nodes, func(ctx context.Context, n *clusters.Node) error { return handOver(ctx, n, in.entry.ID, run) })
 }

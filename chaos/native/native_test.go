@@ -248,6 +248,33 @@ func TestUnknownNode(t *testing.T) {
 	}
 }
 
+// findKubelet is how kubelet-stop finds the unit a node's kubelet runs as.
+const findKubelet = "a1 exec systemctl show -p LoadState --value kubelet k3s-agent k3s snap.microk8s.daemon-kubelite"
+
+// A k3s agent runs the kubelet inside its own unit, and has no runtime
+// unit of its own: kubelet-stop stops the agent, runtime-stop skips.
+func TestServiceStopOnK3sAgent(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	a1 := e.fb.Node("a1")
+	a1.RemoveUnit("kubelet")
+	a1.RemoveUnit("containerd")
+	a1.SetUnit("k3s-agent", true)
+	if _, err := e.b.Inject(ctx, nodeFault(scenarios.KubeletStop, "a1")); err != nil {
+		t.Fatal(err)
+	}
+	if a1.UnitActive("k3s-agent") {
+		t.Fatal("k3s-agent still active")
+	}
+	if p := e.pending(); len(p) != 1 || p[0].Recovery[0].Unit != "k3s-agent" {
+		t.Fatalf("pending = %+v", p)
+	}
+	ok, why, err := e.b.Preflight(ctx, nodeFault(scenarios.RuntimeStop, "a1"))
+	if err != nil || ok || !strings.Contains(why, "k3s runs containerd inside its own unit") {
+		t.Fatalf("runtime-stop on k3s: ok %v, %q, %v", ok, why, err)
+	}
+}
+
 func TestServiceStop(t *testing.T) {
 	ctx := context.Background()
 	for _, c := range []struct {
@@ -256,10 +283,11 @@ func TestServiceStop(t *testing.T) {
 		unit  string
 		calls []string
 	}{
-		{scenarios.KubeletStop, "", "kubelet", []string{"a1 exec systemctl stop kubelet"}},
-		{scenarios.KubeletStop, scenarios.SignalKill, "kubelet", []string{
+		{scenarios.KubeletStop, "", "kubelet", []string{findKubelet, "a1 exec systemctl stop kubelet"}},
+		{scenarios.KubeletStop, scenarios.SignalKill, "kubelet", []string{findKubelet,
 			"a1 exec systemctl kill --kill-who=main --signal=KILL kubelet", "a1 exec systemctl stop kubelet"}},
-		{scenarios.RuntimeStop, scenarios.SignalTerm, "containerd", []string{"a1 exec systemctl stop containerd"}},
+		{scenarios.RuntimeStop, scenarios.SignalTerm, "containerd", []string{
+			"a1 exec systemctl show -p LoadState --value containerd snap.microk8s.daemon-containerd crio", "a1 exec systemctl stop containerd"}},
 	} {
 		t.Run(string(c.kind)+string(c.sig), func(t *testing.T) {
 			e := newEnv(t)
@@ -664,11 +692,11 @@ func TestPreflight(t *testing.T) {
 		{name: "no containerd unit", f: nodeFault(scenarios.RuntimeStop, "a1"), setup: func(e *env) {
 			e.fb.Node("a1").ExecHook = func(args []string, _ []byte) ([]byte, error, bool) {
 				if args[0] == "systemctl" && args[1] == "show" {
-					return []byte("not-found\n"), nil, true
+					return []byte(strings.Repeat("not-found\n\n", len(args)-5)), nil, true
 				}
 				return nil, nil, false
 			}
-		}, reason: "node a1 has no containerd unit"},
+		}, reason: "node a1 has no container runtime of its own unit"},
 		{name: "isolate", f: nodeFault(scenarios.NodeIsolate, "b1"), ok: true},
 		{name: "isolate control plane", f: nodeFault(scenarios.NodeIsolate, "cp"), reason: "other side of the cut"},
 		{name: "partition", f: scenarios.Fault{Kind: scenarios.ZonePartition, Target: &scenarios.Target{Zone: "edge-b"}}, ok: true},

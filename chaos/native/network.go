@@ -161,10 +161,11 @@ func (b *Backend) isolate(ctx context.Context, f scenarios.Fault) (chaos.Recover
 	if err != nil {
 		return nil, err
 	}
-	insert := func(ctx context.Context, x iptables.Execer) error { return iptables.Insert(ctx, x, rules) }
-	err = in.apply(ctx, nodes, insert)
+	err = in.apply(ctx, nodes, func(ctx context.Context, _ *clusters.Node, x iptables.Execer) error {
+		return iptables.Insert(ctx, x, rules)
+	})
 	rec, err := in.finish(ctx, err, false)
-	return b.tracked(id, nodes, func(ctx context.Context, n *clusters.Node) error { return insert(ctx, n) }, rec, err)
+	return b.tracked(id, nodes, func(ctx context.Context, n *clusters.Node) error { return iptables.Insert(ctx, n, rules) }, rec, err)
 }
 
 // shapePlan is how uplink-shape is applied on a node.

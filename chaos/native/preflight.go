@@ -3,7 +3,6 @@ package native
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/edgeproof/edgeproof/chaos"
 	"github.com/edgeproof/edgeproof/clusters"
@@ -50,7 +49,7 @@ func (b *Backend) Preflight(ctx context.Context, f scenarios.Fault) (bool, strin
 	}
 	switch f.Kind {
 	case scenarios.KubeletStop, scenarios.RuntimeStop:
-		return check(ctx, nodes, unitLoaded(unitOf(f.Kind)))
+		return check(ctx, nodes, unitFound(f.Kind))
 	case scenarios.NodeIsolate, scenarios.ZonePartition, scenarios.UplinkFlap:
 		return check(ctx, nodes, tool("iptables", "-V"), tool("iptables-restore", "--version"))
 	case scenarios.NodeLinkDown:
@@ -179,14 +178,16 @@ func tool(args ...string) nodeCheck {
 	}
 }
 
-func unitLoaded(unit string) nodeCheck {
+// unitFound checks that a node runs the unit kubelet-stop or runtime-stop
+// stops, under any of the names distributions give it.
+func unitFound(k scenarios.FaultKind) nodeCheck {
 	return func(ctx context.Context, n *clusters.Node) (string, error) {
-		out, err := n.Exec(ctx, "systemctl", "show", "-p", "LoadState", "--value", unit)
+		u, err := FindUnit(ctx, n, unitsOf(k))
 		if err != nil {
-			return "", fmt.Errorf("cannot query unit %s on node %s: %w", unit, n.Name(), err)
+			return "", fmt.Errorf("node %s: %w", n.Name(), err)
 		}
-		if s := strings.TrimSpace(string(out)); s != "loaded" {
-			return fmt.Sprintf("node %s has no %s unit (LoadState=%s)", n.Name(), unit, s), nil
+		if u == "" {
+			return fmt.Sprintf("node %s has %s", n.Name(), noUnit(k)), nil
 		}
 		return "", nil
 	}

@@ -2,24 +2,57 @@ package native
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"strings"
 
 	"github.com/edgeproof/edgeproof/chaos"
 	"github.com/edgeproof/edgeproof/chaos/iptables"
 	"github.com/edgeproof/edgeproof/chaos/journal"
+	"github.com/edgeproof/edgeproof/clusters"
 	"github.com/edgeproof/edgeproof/scenarios"
 )
 
-// Units stopped by kubelet-stop and runtime-stop.
+// The units kind and kubeadm nodes run the kubelet and the runtime as.
 const (
 	KubeletUnit = "kubelet"
 	RuntimeUnit = "containerd"
 )
 
-func unitOf(k scenarios.FaultKind) string {
+// KubeletUnits are the systemd units a node's kubelet may run as, in the
+// order they are looked for: kubeadm and kind, a k3s agent or server (the
+// kubelet runs inside them), microk8s's kubelite.
+var KubeletUnits = []string{KubeletUnit, "k3s-agent", "k3s", "snap.microk8s.daemon-kubelite"}
+
+// RuntimeUnits are the units of container runtimes that run as a unit of
+// their own. k3s runs containerd inside its own unit, so it has none.
+var RuntimeUnits = []string{RuntimeUnit, "snap.microk8s.daemon-containerd", "crio"}
+
+// unitsOf are the units kubelet-stop or runtime-stop may stop.
+func unitsOf(k scenarios.FaultKind) []string {
 	if k == scenarios.RuntimeStop {
-		return RuntimeUnit
+		return RuntimeUnits
 	}
-	return KubeletUnit
+	return KubeletUnits
+}
+
+// FindUnit returns the first of units that is loaded on the node, or ""
+// when none is.
+func FindUnit(ctx context.Context, n iptables.Execer, units []string) (string, error) {
+	out, err := n.Exec(ctx, append([]string{"systemctl", "show", "-p", "LoadState", "--value"}, units...)...)
+	if err != nil {
+		return "", fmt.Errorf("querying units %s: %w", strings.Join(units, ", "), err)
+	}
+	states := strings.Fields(string(out))
+	if len(states) != len(units) {
+		return "", fmt.Errorf("querying units %s: systemctl answered %q", strings.Join(units, ", "), out)
+	}
+	for i, s := range states {
+		if s == "loaded" {
+			return units[i], nil
+		}
+	}
+	return "", nil
 }
 
 // StopCommands are the commands that stop unit on a node. SIGTERM is a
@@ -35,27 +68,41 @@ func StopCommands(unit string, sig scenarios.Signal) [][]string {
 	return [][]string{stop}
 }
 
+// noUnit says what a node lacks for kubelet-stop or runtime-stop.
+func noUnit(k scenarios.FaultKind) string {
+	if k == scenarios.RuntimeStop {
+		return "no container runtime of its own unit (" + strings.Join(RuntimeUnits, ", ") + "); k3s runs containerd inside its own unit, which runtime-stop cannot stop alone"
+	}
+	return "none of the units a kubelet runs as (" + strings.Join(KubeletUnits, ", ") + ")"
+}
+
 // service injects kubelet-stop and runtime-stop; recovery starts the unit.
 func (b *Backend) service(ctx context.Context, f scenarios.Fault) (chaos.Recover, error) {
 	names, nodes, err := b.targets(ctx, f)
 	if err != nil {
 		return nil, err
 	}
-	unit := unitOf(f.Kind)
 	sig := scenarios.SignalTerm
 	if f.Process != nil && f.Process.Signal != "" {
 		sig = f.Process.Signal
 	}
+	// Each node's own unit: a fleet may mix kubeadm and k3s nodes.
+	units := map[string]string{}
 	actions := make([]journal.Action, len(names))
-	for i, n := range names {
-		actions[i] = journal.Action{Op: journal.OpSystemctlStart, Node: n, Unit: unit}
+	for i, n := range nodes {
+		u, err := FindUnit(ctx, n, unitsOf(f.Kind))
+		if err != nil || u == "" {
+			return nil, errors.Join(fmt.Errorf("node %s: %s", n.Name(), noUnit(f.Kind)), err)
+		}
+		units[n.Name()] = u
+		actions[i] = journal.Action{Op: journal.OpSystemctlStart, Node: n.Name(), Unit: u}
 	}
 	in, err := b.beginCut(ctx, f, "", names, actions, cutsOff(b.Cluster, f.Kind, Peers{}))
 	if err != nil {
 		return nil, err
 	}
-	err = in.apply(ctx, nodes, func(ctx context.Context, x iptables.Execer) error {
-		for _, cmd := range StopCommands(unit, sig) {
+	err = in.apply(ctx, nodes, func(ctx context.Context, n *clusters.Node, x iptables.Execer) error {
+		for _, cmd := range StopCommands(units[n.Name()], sig) {
 			if _, err := x.Exec(ctx, cmd...); err != nil {
 				return err
 			}

@@ -175,6 +175,14 @@ func (n *Node) SetUnit(u string, active bool) {
 }
 
 // Name implements clusters.NodeOps.
+// RemoveUnit makes a unit unknown to the node, as on a distribution that
+// names it otherwise.
+func (n *Node) RemoveUnit(u string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	delete(n.units, u)
+}
+
 func (n *Node) Name() string { return n.name }
 
 func (n *Node) transition(op string, from []string, to string) error {
@@ -474,11 +482,19 @@ func (n *Node) systemctl(args []string) ([]byte, error) {
 			return []byte(strings.Join(out, "\n") + "\n"), errors.New("exit status 3")
 		}
 		return []byte(strings.Join(out, "\n") + "\n"), nil
-	case "show":
-		if _, ok := n.units[unit]; ok {
-			return []byte("loaded\n"), nil
+	case "show": // show -p LoadState --value UNIT...: one block per unit
+		var out []string
+		for _, u := range args[1:] {
+			if strings.HasPrefix(u, "-") || u == "LoadState" {
+				continue
+			}
+			if _, ok := n.units[u]; ok {
+				out = append(out, "loaded")
+			} else {
+				out = append(out, "not-found")
+			}
 		}
-		return []byte("not-found\n"), nil
+		return []byte(strings.Join(out, "\n\n") + "\n"), nil
 	default:
 		return nil, fmt.Errorf("fake systemctl: unsupported %q", args)
 	}
