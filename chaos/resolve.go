@@ -76,7 +76,7 @@ func (r *Resolver) Resolve(ctx context.Context, f scenarios.Fault) (scenarios.Fa
 	if err != nil {
 		return f, fmt.Errorf("fault %s: %w", f.Name, err)
 	}
-	f.Target = &scenarios.Target{Nodes: nodes}
+	f.Target = &scenarios.Target{Nodes: nodes, AllowControlPlane: t.AllowControlPlane}
 	return f, nil
 }
 
@@ -151,7 +151,7 @@ func (r *Resolver) nodes(ctx context.Context, kind scenarios.FaultKind, t *scena
 		return names, nil
 	}
 	if eligibleOnly {
-		if names, err = r.eligible(list.Items, what); err != nil {
+		if names, err = r.eligible(list.Items, what, t.AllowControlPlane); err != nil {
 			return nil, err
 		}
 	}
@@ -170,13 +170,14 @@ func (e ineligible) Error() string        { return e.err.Error() }
 func (e ineligible) Unwrap() error        { return e.err }
 func (e ineligible) Is(target error) bool { return target == ErrNotEligible }
 
-// eligible narrows nodes to those Eligible allows, sorted by name.
-func (r *Resolver) eligible(nodes []corev1.Node, what string) ([]string, error) {
+// eligible narrows nodes to those Eligible allows, sorted by name;
+// allowControlPlane lifts the control-plane refusal.
+func (r *Resolver) eligible(nodes []corev1.Node, what string, allowControlPlane bool) ([]string, error) {
 	var names []string
 	var why error
 	for i := range nodes {
 		if r.Eligible != nil {
-			if err := r.Eligible(&nodes[i]); err != nil {
+			if err := clusters.Refusal(r.Eligible(&nodes[i]), allowControlPlane); err != nil {
 				why = cmp.Or(why, err)
 				continue
 			}

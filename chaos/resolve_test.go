@@ -289,3 +289,18 @@ func TestErrors(t *testing.T) {
 		}
 	}
 }
+
+// A resolved target keeps what its nodes may be: the injector checks the
+// named nodes again.
+func TestResolveKeepsAllowControlPlane(t *testing.T) {
+	cs := fake.NewClientset(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "cp", Labels: map[string]string{clusters.LabelZone: "cloud"}}})
+	r := &Resolver{Kube: cs}
+	f, err := r.Resolve(context.Background(), scenarios.Fault{Name: "f", Kind: scenarios.Stress,
+		Target: &scenarios.Target{Zone: "cloud", AllowControlPlane: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !f.Target.AllowControlPlane || len(f.Target.Nodes) != 1 {
+		t.Errorf("resolved target %+v", f.Target)
+	}
+}

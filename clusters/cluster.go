@@ -120,6 +120,27 @@ type NodeGuard interface {
 	GuardNode(n *corev1.Node) error
 }
 
+// ControlPlaneError refuses a fault on a control-plane node of a cluster
+// edgeproof did not create. Unlike the other refusals, a fault's target may
+// lift it (scenarios.Target.AllowControlPlane).
+type ControlPlaneError struct {
+	// Node is the control-plane node.
+	Node string
+}
+
+func (e *ControlPlaneError) Error() string {
+	return fmt.Sprintf("node %s runs the control plane: edgeproof faults a control-plane node of a cluster it did not create only when the fault's target sets allowControlPlane: true", e.Node)
+}
+
+// Refusal is err, a node's refusal (Guard, GuardNode), unless it is only
+// the control-plane refusal and allowControlPlane lifts it.
+func Refusal(err error, allowControlPlane bool) error {
+	if _, cp := errors.AsType[*ControlPlaneError](err); cp && allowControlPlane {
+		return nil
+	}
+	return err
+}
+
 // Releaser is implemented by drivers that install something of their own
 // into a cluster they were handed (the existing provider's node agent):
 // Release removes it. Clusters a driver created have nothing to release.

@@ -30,6 +30,30 @@ import (
 	"github.com/edgeproof/edgeproof/reports"
 )
 
+// natsWorkload is the application the scenarios here deploy: the
+// nats-edge example's chart, its image from an archive (CHART and ARCHIVE
+// are filled in).
+const natsWorkload = `  workload:
+    helm:
+    - chart: CHART
+      release: nats
+    images:
+    - name: example.local/nats-server:2.14.10
+      archive: ARCHIVE
+`
+
+// healthObjective probes the application's health endpoint and judges its
+// success ratio; the budget line follows.
+const healthObjective = `  probes:
+  - name: health
+    http: {service: nats, port: 8222, path: /healthz, expectStatus: 200}
+  objectives:
+  - name: health-available
+    kind: availability
+    metric: successRatio
+    probe: health
+`
+
 // existingScenario is the user's application (the nats-edge example's
 // chart, its image from an archive) broken from inside the nodes: a
 // container killed with crictl on its node, then a pod deleted, both
@@ -41,14 +65,7 @@ metadata:
   name: existing-nats
 spec:
   duration: 40s
-  workload:
-    helm:
-    - chart: CHART
-      release: nats
-    images:
-    - name: example.local/nats-server:2.14.10
-      archive: ARCHIVE
-  probes:
+` + natsWorkload + `  probes:
   - name: health
     http: {service: nats, port: 8222, path: /healthz, expectStatus: 200}
     interval: 200ms
@@ -125,15 +142,7 @@ spec:
     - chart: CHART
       release: nats
       set: [image=example.local/not-built:1]
-  probes:
-  - name: health
-    http: {service: nats, port: 8222, path: /healthz, expectStatus: 200}
-  objectives:
-  - name: health-available
-    kind: availability
-    metric: successRatio
-    probe: health
-    budget: 90%
+` + healthObjective + `    budget: 90%
 `
 
 // stressScenario is a node stress on one edge node (a fault the agent
@@ -160,15 +169,7 @@ spec:
       nodeSelector:
         edgeproof.dev/tier: edge
       mode: one
-  probes:
-  - name: health
-    http: {service: nats, port: 8222, path: /healthz, expectStatus: 200}
-  objectives:
-  - name: health-available
-    kind: availability
-    metric: successRatio
-    probe: health
-    budget: 90%
+` + healthObjective + `    budget: 90%
 `
 
 // existingCutOff cuts the one opted-in edge node off from the API server
@@ -183,14 +184,7 @@ metadata:
   name: existing-cut-off
 spec:
   duration: 150s
-  workload:
-    helm:
-    - chart: CHART
-      release: nats
-    images:
-    - name: example.local/nats-server:2.14.10
-      archive: ARCHIVE
-  faults:
+` + natsWorkload + `  faults:
   - name: stop-kubelet
     kind: kubelet-stop
     at: 5s
@@ -219,6 +213,27 @@ spec:
     metric: successRatio
     probe: health
     budget: 80%
+`
+
+// existingControlPlane stresses the control-plane node, which only a
+// target that allows the control plane may pick.
+const existingControlPlane = `apiVersion: edgeproof.dev/v1alpha1
+kind: Scenario
+metadata:
+  name: existing-control-plane
+spec:
+  duration: 15s
+` + natsWorkload + `  faults:
+  - name: hot-server
+    kind: stress
+    at: 3s
+    duration: 5s
+    stress:
+      cpu: {workers: 1, load: 30}
+    target:
+      nodeSelector: {node-role.kubernetes.io/control-plane: ""}
+      allowControlPlane: ALLOW
+` + healthObjective + `    budget: 90%
 `
 
 var (
@@ -481,6 +496,32 @@ var _ = Describe("A cluster reached only through its kubeconfig", Ordered, Label
 		Expect(err).NotTo(HaveOccurred())
 		leftNothing(ctx)
 	}, NodeTimeout(5*time.Minute))
+
+	It("faults a control-plane node only when the fault's target allows it", Label("existing-control-plane", "existing-long"), func(ctx SpecContext) {
+		cs, err := cluster.Client()
+		Expect(err).NotTo(HaveOccurred())
+		cps, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: "node-role.kubernetes.io/control-plane"})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(cps.Items).To(HaveLen(1))
+		cp := cps.Items[0].Name
+		label := func(ctx context.Context, value string) {
+			patch := []byte(`{"metadata":{"labels":{"` + existing.LabelChaos + `":` + value + `}}}`)
+			_, err := cs.CoreV1().Nodes().Patch(ctx, cp, types.MergePatchType, patch, metav1.PatchOptions{})
+			Expect(err).NotTo(HaveOccurred())
+		}
+		label(ctx, `"`+existing.ChaosAllowed+`"`)
+		DeferCleanup(func(ctx SpecContext) { label(ctx, "null") })
+
+		code, out := runNoDocker(ctx, "cp-refused", strings.ReplaceAll(existingControlPlane, "ALLOW", "false"), "--dry-run")
+		Expect(code).To(Equal(1), "an opted-in control-plane node must still be refused")
+		Expect(out).To(ContainSubstring("runs the control plane"))
+		Expect(out).To(ContainSubstring("allowControlPlane: true"))
+
+		code, out = runNoDocker(ctx, "cp-allowed", strings.ReplaceAll(existingControlPlane, "ALLOW", "true"))
+		Expect(out).To(ContainSubstring("fault hot-server in force: node " + cp + ":"))
+		Expect(code).To(Equal(0), "the stress run on the control plane failed")
+		leftNothing(ctx)
+	}, NodeTimeout(4*time.Minute))
 
 	It("runs the default e2e set's catalog scenarios with every node fault done by the agent", Label("existing-catalog", "existing-long"), func(ctx SpecContext) {
 		optInEdges(ctx, true)

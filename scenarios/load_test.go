@@ -15,6 +15,9 @@ var invalidCases = []struct {
 	file string
 	want []string
 }{
+	{"control-plane.yaml", []string{
+		`testdata/invalid/control-plane.yaml:15:26: spec.faults[0].target.allowControlPlane: applies to node targets: a pod fault picks pods wherever they run`,
+	}},
 	{"devices-endpoint.yaml", []string{
 		`testdata/invalid/devices-endpoint.yaml:14:15: spec.devices.endpoint: the sink fixture accounts what reaches the reference broker, which devices publishing to your endpoint bypass; leave the sink out`,
 		`testdata/invalid/devices-endpoint.yaml:14:25: spec.devices.endpoint.service: invalid Service name "Broker"`,

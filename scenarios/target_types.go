@@ -23,4 +23,10 @@ type Target struct {
 	// a Chaos Mesh ContainerSelector: selector, mode, value and
 	// containerNames.
 	Pods *v1alpha1.ContainerSelector `json:"pods,omitempty"`
+	// AllowControlPlane lets a node fault on a cluster edgeproof did not
+	// create pick control-plane nodes (a single-server k3s site, say),
+	// which are refused otherwise. The nodes must still be opted in.
+	// Clusters edgeproof creates ignore it: their topology says which
+	// nodes a fault may hit.
+	AllowControlPlane bool `json:"allowControlPlane,omitempty"`
 }

@@ -56,6 +56,9 @@ func (f *Fault) validateTarget(errs *ErrorList, p fieldPath, info kindInfo) {
 	}
 	if t.Pods != nil {
 		set |= tPods
+		if t.AllowControlPlane {
+			errs.add(p.child("allowControlPlane"), ErrInvalid, "applies to node targets: a pod fault picks pods wherever they run")
+		}
 	}
 	switch {
 	case set == 0:

@@ -222,13 +222,15 @@ func (b *Backend) targets(ctx context.Context, f scenarios.Fault) ([]string, []*
 	if err != nil {
 		return nil, nil, err
 	}
-	return names, nodes, guard(nodes)
+	return names, nodes, guard(f, nodes)
 }
 
-// guard refuses a fault on a node its owner did not opt in to faults.
-func guard(nodes []*clusters.Node) error {
+// guard refuses a fault on a node its owner did not opt in to faults, or
+// on a control-plane node unless the fault's target allows it.
+func guard(f scenarios.Fault, nodes []*clusters.Node) error {
+	allow := f.Target != nil && f.Target.AllowControlPlane
 	for _, n := range nodes {
-		if err := n.Guard(); err != nil {
+		if err := clusters.Refusal(n.Guard(), allow); err != nil {
 			return err
 		}
 	}

@@ -66,7 +66,7 @@ func (b *Backend) plan(ctx context.Context, f scenarios.Fault) (FaultPlan, []*cl
 	}
 	// The eligible nodes are among those just looked up.
 	nodes = slices.DeleteFunc(nodes, func(n *clusters.Node) bool { return !slices.Contains(eligible, n.Name()) })
-	return FaultPlan{Candidates: eligible, Refused: guard(nodes)}, nodes, nil
+	return FaultPlan{Candidates: eligible, Refused: guard(f, nodes)}, nodes, nil
 }
 
 // skipReason says why f cannot be performed on the nodes it matches, or

@@ -1,9 +1,12 @@
 package native
 
 import (
+	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -98,6 +101,30 @@ func TestMemory(t *testing.T) {
 	for _, bad := range []string{"0%", "101%", "lots"} {
 		if _, err := MemoryBytes(bad, avail); err == nil {
 			t.Errorf("%s accepted", bad)
+		}
+	}
+}
+
+// A control-plane node of a cluster edgeproof did not create is refused,
+// by name or through a selector, unless the fault's target allows it.
+func TestControlPlaneOnlyWhenTheTargetAllowsIt(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	e.fb.Node("cp").Remote = true
+	e.fb.Node("cp").ControlPlane = true
+	stress := func(target scenarios.Target) scenarios.Fault {
+		return scenarios.Fault{Name: "f", Kind: scenarios.Stress, Duration: scenarios.Duration(30 * time.Second),
+			Stress: &scenarios.StressParams{CPU: &scenarios.CPUStressor{Workers: 1}}, Target: &target}
+	}
+	for _, target := range []scenarios.Target{{Nodes: []string{"cp"}}, {Zone: "cloud"}} {
+		_, _, err := e.b.Preflight(ctx, stress(target))
+		var cp *clusters.ControlPlaneError
+		if !errors.As(err, &cp) || !strings.Contains(err.Error(), "allowControlPlane") {
+			t.Errorf("%+v: got %v, want the control-plane refusal", target, err)
+		}
+		target.AllowControlPlane = true
+		if ok, why, err := e.b.Preflight(ctx, stress(target)); !ok || err != nil {
+			t.Errorf("%+v allowing the control plane: ok %v, %q, %v", target, ok, why, err)
 		}
 	}
 }

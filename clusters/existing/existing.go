@@ -215,12 +215,7 @@ func (d *Driver) Unattended() bool { return true }
 
 // GuardNode implements clusters.NodeGuard: only opted-in nodes that do
 // not run the control plane may be faulted.
-func (d *Driver) GuardNode(n *corev1.Node) error {
-	if why := refusal(n.Name, n.Labels); why != "" {
-		return errors.New(why)
-	}
-	return nil
-}
+func (d *Driver) GuardNode(n *corev1.Node) error { return refusal(n.Name, n.Labels) }
 
 // importScript imports a docker-archive from stdin into the node's
 // containerd, in the namespace the kubelet uses, with whichever ctr the

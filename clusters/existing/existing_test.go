@@ -1,6 +1,7 @@
 package existing
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -140,11 +141,18 @@ func TestFaultsOnlyOnOptedInWorkers(t *testing.T) {
 		{nil, "not opted in"},
 		{map[string]string{LabelChaos: "yes"}, "not opted in"},
 		{map[string]string{LabelChaos: ChaosAllowed, labelControlPlane: ""}, "control plane"},
+		// Opting in comes first, even on the control plane.
+		{map[string]string{labelControlPlane: ""}, "not opted in"},
 	} {
 		n := &node{name: "n1", refuse: refusal("n1", c.labels)}
 		err := n.Guard()
 		if (err == nil) != (c.want == "") || (err != nil && !strings.Contains(err.Error(), c.want)) {
 			t.Errorf("labels %v: Guard() = %v, want %q", c.labels, err, c.want)
+		}
+		// A target that allows the control plane lifts that refusal only.
+		_, cp := errors.AsType[*clusters.ControlPlaneError](err)
+		if lifted := clusters.Refusal(err, true); (lifted == nil) != (err == nil || cp) {
+			t.Errorf("labels %v: allowControlPlane turned %v into %v", c.labels, err, lifted)
 		}
 	}
 }

@@ -102,8 +102,8 @@ type node struct {
 	name string
 	a    *agents
 	// refuse is why faults may not target the node (not opted in, or
-	// control plane), or "".
-	refuse string
+	// control plane), or nil.
+	refuse error
 }
 
 var (
@@ -128,24 +128,22 @@ const ChaosAllowed = "allowed"
 // labelControlPlane marks control-plane nodes (kubeadm, k3s).
 const labelControlPlane = "node-role.kubernetes.io/control-plane"
 
-// refusal says why faults may not target a node with these labels.
-func refusal(name string, labels map[string]string) string {
-	if _, cp := labels[labelControlPlane]; cp {
-		return fmt.Sprintf("node %s runs the control plane: edgeproof does not fault a control-plane node of a cluster it did not create", name)
-	}
+// refusal says why faults may not target a node with these labels, or
+// nil. Opting in comes first: a control-plane node that was not opted in
+// is refused for that, and one that was only when its fault's target does
+// not allow the control plane (*clusters.ControlPlaneError).
+func refusal(name string, labels map[string]string) error {
 	if labels[LabelChaos] != ChaosAllowed {
-		return fmt.Sprintf("node %s is not opted in to faults: label it %s=%s (kubectl label node %s %s=%s) if it may be broken", name, LabelChaos, ChaosAllowed, name, LabelChaos, ChaosAllowed)
+		return fmt.Errorf("node %s is not opted in to faults: label it %s=%s (kubectl label node %s %s=%s) if it may be broken", name, LabelChaos, ChaosAllowed, name, LabelChaos, ChaosAllowed)
 	}
-	return ""
-}
-
-// Guard implements clusters.Guarded.
-func (n *node) Guard() error {
-	if n.refuse != "" {
-		return errors.New(n.refuse)
+	if _, cp := labels[labelControlPlane]; cp {
+		return &clusters.ControlPlaneError{Node: name}
 	}
 	return nil
 }
+
+// Guard implements clusters.Guarded.
+func (n *node) Guard() error { return n.refuse }
 
 func (n *node) Name() string { return n.name }
 

@@ -39,6 +39,9 @@ type Node struct {
 	// Refuse, when set, is why faults may not target the node (see
 	// clusters.Guarded), as a node its owner did not opt in.
 	Refuse string
+	// ControlPlane refuses faults on the node as a control-plane node of
+	// a cluster edgeproof did not create, unless the target allows it.
+	ControlPlane bool
 	// ExecHook, when set, runs before the emulation; returning handled
 	// true skips it.
 	ExecHook func(args []string, stdin []byte) (out []byte, err error, handled bool)
@@ -61,6 +64,9 @@ func (n *Node) Unattended() bool { return n.Remote }
 func (n *Node) Guard() error {
 	if n.Refuse != "" {
 		return errors.New(n.Refuse)
+	}
+	if n.ControlPlane {
+		return &clusters.ControlPlaneError{Node: n.name}
 	}
 	return nil
 }
