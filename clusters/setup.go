@@ -205,6 +205,29 @@ func PullFailure(p *corev1.Pod) string {
 	return ""
 }
 
+// StartFailure says why a container of the pod keeps failing to start or
+// to stay up (crash-looping, or its runtime refusing to create or run it,
+// as for an image of another architecture), with its last exit, or "".
+func StartFailure(p *corev1.Pod) string {
+	for _, s := range p.Status.ContainerStatuses {
+		w := s.State.Waiting
+		if w == nil {
+			continue
+		}
+		switch w.Reason {
+		case "CrashLoopBackOff", "RunContainerError", "CreateContainerError":
+			why := fmt.Sprintf("container %s, image %s: %s", s.Name, s.Image, w.Reason)
+			if t := s.LastTerminationState.Terminated; t != nil {
+				why += fmt.Sprintf(", last exit code %d (%s)", t.ExitCode, strings.TrimSpace(t.Reason+" "+t.Message))
+			} else if w.Message != "" {
+				why += ": " + w.Message
+			}
+			return why
+		}
+	}
+	return ""
+}
+
 // PodReady reports a pod's Ready condition.
 func PodReady(p *corev1.Pod) bool {
 	if p.DeletionTimestamp != nil {

@@ -51,3 +51,24 @@ func TestPullFailure(t *testing.T) {
 		}
 	}
 }
+
+func TestStartFailure(t *testing.T) {
+	status := func(reason string, last *corev1.ContainerStateTerminated) corev1.ContainerStatus {
+		return corev1.ContainerStatus{Name: "agent", Image: "agent:1", LastTerminationState: corev1.ContainerState{Terminated: last},
+			State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: reason, Message: "failed to create"}}}
+	}
+	for _, c := range []struct {
+		s    corev1.ContainerStatus
+		want string
+	}{
+		{status("CrashLoopBackOff", &corev1.ContainerStateTerminated{ExitCode: 1, Reason: "Error"}), "CrashLoopBackOff, last exit code 1 (Error)"},
+		{status("CreateContainerError", nil), "CreateContainerError: failed to create"},
+		{status("ContainerCreating", nil), ""},
+		{corev1.ContainerStatus{Name: "agent", State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}, ""},
+	} {
+		got := StartFailure(&corev1.Pod{Status: corev1.PodStatus{ContainerStatuses: []corev1.ContainerStatus{c.s}}})
+		if (c.want == "") != (got == "") || !strings.Contains(got, c.want) {
+			t.Errorf("%+v: got %q, want %q", c.s.State, got, c.want)
+		}
+	}
+}

@@ -134,6 +134,12 @@ func waitAgents(ctx context.Context, cs kubernetes.Interface, image string) erro
 					fatal = fmt.Errorf("node %s cannot get the agent image %s (%s): push it to a registry the nodes pull from and pass it with --agent-image, or import it into each node's containerd (edgeproof image agent --out agent.tar; ctr -n k8s.io images import agent.tar)", n.Name, image, why)
 					return false, fatal
 				}
+				// The agent only idles: one that does not stay up will not.
+				if why := clusters.StartFailure(p); why != "" {
+					arch := n.Labels[corev1.LabelArchStable]
+					fatal = fmt.Errorf("the node agent does not run on node %s (%s): is its image %s built for the node's architecture %s? edgeproof image agent --out agent.tar --arch %s writes the right one", n.Name, why, image, arch, arch)
+					return false, fatal
+				}
 				pending = append(pending, n.Name+": agent pod "+string(p.Status.Phase))
 			}
 		}

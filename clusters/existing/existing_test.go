@@ -6,8 +6,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	authv1 "k8s.io/api/authorization/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
@@ -194,5 +197,29 @@ func TestManifestsAreWhatARunInstallsAndNeeds(t *testing.T) {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("manifests lack %q", want)
 		}
+	}
+}
+
+// An agent that cannot stay up (an image of another architecture exits at
+// once) fails the install at once, naming the node's architecture, instead
+// of after AgentTimeout.
+func TestAgentThatDoesNotRunFailsAtOnce(t *testing.T) {
+	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "pi-1", Labels: map[string]string{corev1.LabelArchStable: "arm64"}}}
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "agent-x", Namespace: Namespace, Labels: map[string]string{"app.kubernetes.io/name": agentName}},
+		Spec:       corev1.PodSpec{NodeName: "pi-1", Containers: []corev1.Container{{Name: agentName, Image: "agent:1"}}},
+		Status: corev1.PodStatus{Phase: corev1.PodRunning, ContainerStatuses: []corev1.ContainerStatus{{
+			Name: agentName, Image: "agent:1",
+			State:                corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff"}},
+			LastTerminationState: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 255, Reason: "Error", Message: "exec format error"}},
+		}}},
+	}
+	start := time.Now()
+	err := waitAgents(t.Context(), fake.NewClientset(node, pod), "agent:1")
+	if err == nil || !strings.Contains(err.Error(), "architecture arm64") || !strings.Contains(err.Error(), "exec format error") {
+		t.Fatalf("got %v", err)
+	}
+	if time.Since(start) > 10*time.Second {
+		t.Error("waited instead of failing at once")
 	}
 }
