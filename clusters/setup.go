@@ -182,12 +182,18 @@ func notReady(ctx context.Context, cs kubernetes.Interface) ([]string, error) {
 
 // NodeReady reports a node's Ready condition.
 func NodeReady(n *corev1.Node) bool {
-	for _, c := range n.Status.Conditions {
-		if c.Type == corev1.NodeReady {
-			return c.Status == corev1.ConditionTrue
+	c := ReadyCondition(n)
+	return c != nil && c.Status == corev1.ConditionTrue
+}
+
+// ReadyCondition is a node's Ready condition, or nil when it has none yet.
+func ReadyCondition(n *corev1.Node) *corev1.NodeCondition {
+	for i := range n.Status.Conditions {
+		if n.Status.Conditions[i].Type == corev1.NodeReady {
+			return &n.Status.Conditions[i]
 		}
 	}
-	return false
+	return nil
 }
 
 // PullFailure says why a pod's image cannot be had (the container and

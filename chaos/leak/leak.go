@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/edgeproof/edgeproof/chaos/iptables"
@@ -115,16 +116,11 @@ func checkNode(ctx context.Context, n *clusters.Node, dev string) ([]string, err
 // services are the node's kubelet and runtime units, under whichever
 // names its distribution gives them (k3s has no runtime unit of its own).
 func services(ctx context.Context, n *clusters.Node) ([]string, error) {
-	var units []string
-	for _, names := range [][]string{native.KubeletUnits, native.RuntimeUnits} {
-		u, err := native.FindUnit(ctx, n, names)
-		if err != nil {
-			return units, err
-		}
-		if u != "" {
-			units = append(units, u)
-		}
+	found, err := native.FindUnits(ctx, n, native.KubeletUnits, native.RuntimeUnits)
+	if err != nil {
+		return nil, err
 	}
+	units := slices.DeleteFunc(found, func(u string) bool { return u == "" })
 	if len(units) == 0 {
 		return nil, fmt.Errorf("no kubelet unit found (%s)", strings.Join(native.KubeletUnits, ", "))
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/edgeproof/edgeproof/chaos/journal"
 	"github.com/edgeproof/edgeproof/chaos/recovery"
 	"github.com/edgeproof/edgeproof/clusters"
+	"github.com/edgeproof/edgeproof/internal/sleep"
 	"github.com/edgeproof/edgeproof/scenarios"
 )
 
@@ -162,7 +163,7 @@ func (in *injection) awaitHealed(ctx context.Context) error {
 	var cut []*clusters.Node
 	for _, n := range nodes {
 		qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		out, err := n.Exec(qctx, "sh", "-c", "systemctl stop "+recovery.CutOffPrefix+e.ID+".timer 2>/dev/null; cat "+recovery.HealedFile(e.ID)+" 2>/dev/null; true")
+		out, err := n.Exec(qctx, "sh", "-c", recovery.StopApplyTimer(e.ID)+"; cat "+recovery.HealedFile(e.ID)+" 2>/dev/null; true")
 		cancel()
 		if err != nil {
 			cut = append(cut, n)
@@ -212,10 +213,8 @@ func healedAt(ctx context.Context, n *clusters.Node, id string) (time.Time, erro
 			return parseStamp(out)
 		}
 		lastErr = err
-		select {
-		case <-ctx.Done():
+		if !sleep.For(ctx, rejoinPoll) {
 			return time.Time{}, fmt.Errorf("it did not answer with the moment it healed: %w", errors.Join(ctx.Err(), lastErr))
-		case <-time.After(rejoinPoll):
 		}
 	}
 }

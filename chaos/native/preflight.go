@@ -182,7 +182,7 @@ func tool(args ...string) nodeCheck {
 // stops, under any of the names distributions give it.
 func unitFound(k scenarios.FaultKind) nodeCheck {
 	return func(ctx context.Context, n *clusters.Node) (string, error) {
-		u, err := FindUnit(ctx, n, unitsOf(k))
+		u, err := findUnit(ctx, n, k)
 		if err != nil {
 			return "", fmt.Errorf("node %s: %w", n.Name(), err)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/edgeproof/edgeproof/chaos"
@@ -36,23 +37,39 @@ func unitsOf(k scenarios.FaultKind) []string {
 	return KubeletUnits
 }
 
-// FindUnit returns the first of units that is loaded on the node, or ""
-// when none is.
-func FindUnit(ctx context.Context, n iptables.Execer, units []string) (string, error) {
-	out, err := n.Exec(ctx, append([]string{"systemctl", "show", "-p", "LoadState", "--value"}, units...)...)
+// FindUnits returns, for each list of candidate names, the first that is
+// a unit loaded on the node, or "" when none is; one query for all lists.
+func FindUnits(ctx context.Context, n iptables.Execer, lists ...[]string) ([]string, error) {
+	var all []string
+	for _, l := range lists {
+		all = append(all, l...)
+	}
+	out, err := n.Exec(ctx, append([]string{"systemctl", "show", "-p", "LoadState", "--value"}, all...)...)
 	if err != nil {
-		return "", fmt.Errorf("querying units %s: %w", strings.Join(units, ", "), err)
+		return nil, fmt.Errorf("querying units %s: %w", strings.Join(all, ", "), err)
 	}
 	states := strings.Fields(string(out))
-	if len(states) != len(units) {
-		return "", fmt.Errorf("querying units %s: systemctl answered %q", strings.Join(units, ", "), out)
+	if len(states) != len(all) {
+		return nil, fmt.Errorf("querying units %s: systemctl answered %q", strings.Join(all, ", "), out)
 	}
-	for i, s := range states {
-		if s == "loaded" {
-			return units[i], nil
+	found := make([]string, len(lists))
+	for i, l := range lists {
+		if j := slices.Index(states[:len(l)], "loaded"); j >= 0 {
+			found[i] = l[j]
 		}
+		states = states[len(l):]
 	}
-	return "", nil
+	return found, nil
+}
+
+// findUnit is the unit kubelet-stop or runtime-stop stops on the node, or
+// "" when it has none.
+func findUnit(ctx context.Context, n iptables.Execer, k scenarios.FaultKind) (string, error) {
+	u, err := FindUnits(ctx, n, unitsOf(k))
+	if err != nil {
+		return "", err
+	}
+	return u[0], nil
 }
 
 // StopCommands are the commands that stop unit on a node. SIGTERM is a
@@ -90,7 +107,7 @@ func (b *Backend) service(ctx context.Context, f scenarios.Fault) (chaos.Recover
 	units := map[string]string{}
 	actions := make([]journal.Action, len(names))
 	for i, n := range nodes {
-		u, err := FindUnit(ctx, n, unitsOf(f.Kind))
+		u, err := findUnit(ctx, n, f.Kind)
 		if err != nil || u == "" {
 			return nil, errors.Join(fmt.Errorf("node %s: %s", n.Name(), noUnit(f.Kind)), err)
 		}

@@ -11,6 +11,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/edgeproof/edgeproof/chaos/journal"
+	"github.com/edgeproof/edgeproof/clusters"
 	"github.com/edgeproof/edgeproof/internal/sleep"
 )
 
@@ -105,7 +106,7 @@ func (w *leaseWatch) observe(ctx context.Context, kube kubernetes.Interface, app
 	if err != nil {
 		return err
 	}
-	if r := readyCondition(node); r != nil && r.Status != corev1.ConditionTrue && !r.LastTransitionTime.Time.Before(applied.Add(-sinceMargin)) {
+	if r := clusters.ReadyCondition(node); r != nil && r.Status != corev1.ConditionTrue && !r.LastTransitionTime.Time.Before(applied.Add(-sinceMargin)) {
 		w.evidence = fmt.Sprintf("node %s: Ready %s since %s (%s: %s)", w.node, r.Status, r.LastTransitionTime.Local().Format(time.TimeOnly), r.Reason, r.Message)
 		return nil
 	}
@@ -126,15 +127,6 @@ func (w *leaseWatch) observe(ctx context.Context, kube kubernetes.Interface, app
 	every := time.Duration(*lease.Spec.LeaseDurationSeconds) * time.Second / 4
 	if stale := now.Sub(w.since); stale >= every+leaseSlack {
 		w.evidence = fmt.Sprintf("node %s: lease not renewed for %s (its kubelet renews every %s)", w.node, stale.Round(100*time.Millisecond), every)
-	}
-	return nil
-}
-
-func readyCondition(n *corev1.Node) *corev1.NodeCondition {
-	for i := range n.Status.Conditions {
-		if n.Status.Conditions[i].Type == corev1.NodeReady {
-			return &n.Status.Conditions[i]
-		}
 	}
 	return nil
 }

@@ -126,11 +126,17 @@ const RunDir = "/run/edgeproof"
 // the fault (nanoseconds since the epoch, by the node's clock).
 func HealedFile(id string) string { return RunDir + "/" + id + ".healed" }
 
+// StopApplyTimer is the shell command that stops entry id's cut-off apply
+// timer on a node, whether or not it exists.
+func StopApplyTimer(id string) string {
+	return "systemctl stop " + CutOffPrefix + id + ".timer 2>/dev/null"
+}
+
 // disarmScript stops entry id's timers on a node (a cut-off fault's apply
 // timer first, so that it cannot start once its heal has run) and removes
 // its files.
 func disarmScript(id string) string {
-	return "systemctl stop " + CutOffPrefix + id + ".timer 2>/dev/null; systemctl stop " + DeadManPrefix + id + ".timer 2>/dev/null; rm -f " + RunDir + "/" + id + ".*; true"
+	return StopApplyTimer(id) + "; systemctl stop " + DeadManPrefix + id + ".timer 2>/dev/null; rm -f " + RunDir + "/" + id + ".*; true"
 }
 
 // disarm stops the dead-man timers of e on its unattended nodes, once the

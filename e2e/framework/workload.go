@@ -54,10 +54,8 @@ func NodeCondition(ctx context.Context, cs kubernetes.Interface, node string) (c
 	if err != nil {
 		return "", err
 	}
-	for _, c := range n.Status.Conditions {
-		if c.Type == corev1.NodeReady {
-			return c.Status, nil
-		}
+	if c := clusters.ReadyCondition(n); c != nil {
+		return c.Status, nil
 	}
 	return corev1.ConditionUnknown, nil
 }
