@@ -47,6 +47,17 @@ type Resetter interface {
 	Reset(ctx context.Context) error
 }
 
+// PowerSwitch is implemented by NodeOps whose power is switched by a
+// command outside the node (an existing cluster's power hook). Their State
+// cannot tell a node without power from a running one until the API server
+// notices, so a power loss on them is shown in force from the API, and
+// recovered by switching the power on whatever State says.
+type PowerSwitch interface {
+	// CheckPower fails unless the switch can reach the node's power and
+	// finds it on; it changes nothing.
+	CheckPower(ctx context.Context) error
+}
+
 // Op names a node operation that a driver may lack (see Limited).
 type Op string
 
@@ -554,6 +565,22 @@ func (n *Node) Lacks(op Op) string {
 func (n *Node) Guard() error {
 	if g, ok := n.ops.(Guarded); ok {
 		return g.Guard()
+	}
+	return nil
+}
+
+// PowerSwitched reports whether the node's power is switched from outside
+// (see PowerSwitch).
+func (n *Node) PowerSwitched() bool {
+	_, ok := n.ops.(PowerSwitch)
+	return ok
+}
+
+// CheckPower checks a power-switched node's switch (see PowerSwitch); a
+// node without one passes.
+func (n *Node) CheckPower(ctx context.Context) error {
+	if p, ok := n.ops.(PowerSwitch); ok {
+		return wrap(n, "check power", p.CheckPower(ctx))
 	}
 	return nil
 }

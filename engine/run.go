@@ -383,6 +383,11 @@ func (r *run) playFaults() error {
 			in.heal = checkAfter(in.heal, func() { r.checks.after(r.rctx, f.Name, i) })
 		}
 		return in, err
+	}, applied: func(fault string, t time.Time) {
+		// Reactions are timed from when the node applied the fault.
+		for _, pr := range r.rescheduleProbes() {
+			pr.FaultApplied(fault, t)
+		}
 	}}
 	playErr := p.play(r.rctx, schedule(r.sc.Spec.Faults))
 	r.res.Played = p.Played()

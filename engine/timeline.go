@@ -81,6 +81,9 @@ type player struct {
 	t0     time.Time
 	inject injectFunc
 	log    func(format string, args ...any)
+	// applied, when set, learns that the occurrence of fault began at t,
+	// later than when it was asked for (a node applied it by itself).
+	applied func(fault string, t time.Time)
 
 	mu      sync.Mutex
 	pending map[int]chaos.Recover // by occurrence number, not yet healed
@@ -156,9 +159,16 @@ func (p *player) one(ctx context.Context, id int, o occurrence) error {
 	if !p.take(id) {
 		return nil // healed by healAll after an interrupt
 	}
-	hctx, healedAt := chaos.WithHealTime(context.WithoutCancel(ctx))
+	hctx, nodeTimes := chaos.WithNodeTimes(context.WithoutCancel(ctx))
 	herr := heal(hctx)
-	rec.End = healEnd(rec.Start, time.Now(), healedAt())
+	nt := nodeTimes()
+	rec.End = healEnd(rec.Start, time.Now(), nt.Healed)
+	if a := nt.Applied; a.After(rec.Start) && a.Before(rec.End) {
+		rec.Start = a
+		if p.applied != nil {
+			p.applied(o.fault.Name, a)
+		}
+	}
 	if herr != nil {
 		rec.Err = fmt.Errorf("healing: %w", herr)
 		p.record(rec)

@@ -127,25 +127,32 @@ func TestPlayerReportsFailedInjection(t *testing.T) {
 	}
 }
 
-// A heal that reports when the fault truly ended (a node's own timer
-// healed it) sets the fault's end, so recovery is measured from then and
-// not from when edgeproof heard of it.
-func TestPlayerEndsAFaultWhenItsHealSaysItEnded(t *testing.T) {
-	var ended time.Time
+// A heal that reports when the fault truly began and ended (a node's own
+// timers applied and healed it) sets the fault's span, so reactions and
+// recovery are measured from then and not from when edgeproof asked or
+// heard of it; the reschedule probes learn the later start.
+func TestPlayerTimesAFaultByWhatItsNodesReport(t *testing.T) {
+	var applied, ended time.Time
 	inject := func(ctx context.Context, f scenarios.Fault) (injected, error) {
+		applied = time.Now().Add(5 * time.Millisecond) // the node's timer
 		return injected{heal: func(ctx context.Context) error {
 			ended = time.Now()
 			time.Sleep(50 * time.Millisecond) // the node answers later
-			chaos.ReportHealTime(ctx, ended)
+			chaos.ReportNodeTimes(ctx, chaos.NodeTimes{Applied: applied, Healed: ended})
 			return nil
 		}}, nil
 	}
-	p := &player{t0: time.Now(), inject: inject, log: t.Logf}
+	var told []time.Time
+	p := &player{t0: time.Now(), inject: inject, log: t.Logf, applied: func(fault string, at time.Time) { told = append(told, at) }}
 	if err := p.play(context.Background(), schedule([]scenarios.Fault{fault("cut", scenarios.KubeletStop, 0, 20*time.Millisecond)})); err != nil {
 		t.Fatal(err)
 	}
-	if got := p.Played()[0].End; !got.Equal(ended) {
-		t.Errorf("fault ended at %v, want the reported %v", got, ended)
+	got := p.Played()[0]
+	if !got.End.Equal(ended) || !got.Start.Equal(applied) {
+		t.Errorf("fault spans %v..%v, want the reported %v..%v", got.Start, got.End, applied, ended)
+	}
+	if len(told) != 1 || !told[0].Equal(applied) {
+		t.Errorf("probes told %v, want %v", told, applied)
 	}
 }
 

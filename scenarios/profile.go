@@ -102,19 +102,7 @@ func LoadProfileBytes(name string, data []byte) (*Profile, error) {
 // validate checks the header and every budget against catalog.
 func (p *Profile) validate(catalog map[string]*Scenario) ErrorList {
 	var errs ErrorList
-	switch {
-	case p.APIVersion == "":
-		errs.required("apiVersion", "")
-	case p.APIVersion != APIVersion:
-		errs.add("apiVersion", ErrUnsupported, "unsupported value %q: must be %q", p.APIVersion, APIVersion)
-	}
-	switch {
-	case p.Kind == "":
-		errs.required("kind", "")
-	case p.Kind != KindBudgetProfile:
-		errs.add("kind", ErrUnsupported, "unsupported value %q: must be %q", p.Kind, KindBudgetProfile)
-	}
-	p.Metadata.validate(&errs, "metadata")
+	validateHeader(&errs, p.APIVersion, p.Kind, KindBudgetProfile, &p.Metadata)
 	sp := fieldPath("spec.scenarios")
 	if len(p.Spec.Scenarios) == 0 {
 		errs.required(sp, "a profile tightens at least one budget")

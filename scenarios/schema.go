@@ -22,26 +22,48 @@ const SchemaID = "https://edgeproof.dev/schemas/v1alpha1/scenario.schema.json"
 //go:embed scenario.schema.json
 var schemaFile []byte
 
+// FleetSchemaID is the $id of the fleet file JSON Schema.
+const FleetSchemaID = "https://edgeproof.dev/schemas/v1alpha1/fleet.schema.json"
+
+//go:embed fleet.schema.json
+var fleetSchemaFile []byte
+
 // Schema returns the committed JSON Schema of scenario files, for a CLI to
 // print or serve to editors.
 func Schema() []byte { return bytes.Clone(schemaFile) }
+
+// FleetSchema returns the committed JSON Schema of fleet files.
+func FleetSchema() []byte { return bytes.Clone(fleetSchemaFile) }
 
 // GenerateSchema builds the JSON Schema (draft 2020-12) of scenario files
 // from the Go types by reflection, with their doc comments as descriptions,
 // the enumerations Validate uses, and per-kind rules from the same tables.
 // It fails if an exported field lacks a doc comment.
 func GenerateSchema() ([]byte, error) {
+	return generateSchema(reflect.TypeFor[Scenario](), SchemaID, func(g *schemaGen) {
+		g.addFaultRules()
+		g.addObjectiveRules()
+	})
+}
+
+// GenerateFleetSchema is GenerateSchema for fleet files.
+func GenerateFleetSchema() ([]byte, error) {
+	return generateSchema(reflect.TypeFor[Fleet](), FleetSchemaID, func(*schemaGen) {})
+}
+
+// generateSchema builds the schema of the document type t; rules adds
+// what the types alone do not say.
+func generateSchema(t reflect.Type, id string, rules func(*schemaGen)) ([]byte, error) {
 	docs, err := loadDocs()
 	if err != nil {
 		return nil, fmt.Errorf("generate schema: %w", err)
 	}
 	g := &schemaGen{docs: docs, defs: map[string]*object{}}
-	root := g.schemaFor(reflect.TypeFor[Scenario]())
+	root := g.schemaFor(t)
 	if len(g.errs) > 0 {
 		return nil, fmt.Errorf("generate schema: %w", errors.Join(g.errs...))
 	}
-	g.addFaultRules()
-	g.addObjectiveRules()
+	rules(g)
 	defs := newObject()
 	names := make([]string, 0, len(g.defs))
 	for n := range g.defs {
@@ -53,9 +75,9 @@ func GenerateSchema() ([]byte, error) {
 	}
 	out := newObject().
 		set("$schema", "https://json-schema.org/draft/2020-12/schema").
-		set("$id", SchemaID).
-		set("title", "edgeproof Scenario ("+APIVersion+")").
-		set("description", docs["Scenario"]).
+		set("$id", id).
+		set("title", "edgeproof "+t.Name()+" ("+APIVersion+")").
+		set("description", docs[t.Name()]).
 		set("$ref", root.get("$ref")).
 		set("$defs", defs)
 	b, err := json.MarshalIndent(out, "", "  ")
@@ -113,6 +135,8 @@ var fieldOverrides = map[string]func(*object){
 	"Scenario.APIVersion": func(o *object) { o.set("const", APIVersion) },
 	"Scenario.Kind":       func(o *object) { o.set("const", KindScenario) },
 	"Spec.Objectives":     func(o *object) { o.set("minItems", 1) },
+	"Fleet.APIVersion":    func(o *object) { o.set("const", APIVersion) },
+	"Fleet.Kind":          func(o *object) { o.set("const", KindFleet) },
 }
 
 func (g *schemaGen) ref(name string) *object { return newObject().set("$ref", "#/$defs/"+name) }

@@ -16,25 +16,33 @@ import (
 var update = flag.Bool("update", false, "rewrite scenario.schema.json from GenerateSchema")
 
 func TestSchemaFileUpToDate(t *testing.T) {
-	got, err := GenerateSchema()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if *update {
-		if err := os.WriteFile("scenario.schema.json", got, 0o644); err != nil {
+	for file, c := range map[string]struct {
+		generate func() ([]byte, error)
+		embedded []byte
+	}{
+		"scenario.schema.json": {GenerateSchema, Schema()},
+		"fleet.schema.json":    {GenerateFleetSchema, FleetSchema()},
+	} {
+		got, err := c.generate()
+		if err != nil {
 			t.Fatal(err)
 		}
-		return
-	}
-	want, err := os.ReadFile("scenario.schema.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatal("scenario.schema.json is stale; run: go test ./scenarios -run TestSchemaFileUpToDate -update")
-	}
-	if !bytes.Equal(Schema(), want) {
-		t.Fatal("embedded schema differs from the file; rebuild")
+		if *update {
+			if err := os.WriteFile(file, got, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("%s is stale; run: go test ./scenarios -run TestSchemaFileUpToDate -update", file)
+		}
+		if !bytes.Equal(c.embedded, want) {
+			t.Fatalf("embedded %s differs from the file; rebuild", file)
+		}
 	}
 }
 
@@ -42,7 +50,13 @@ func TestSchemaFileUpToDate(t *testing.T) {
 // validator, which also proves the schema itself is well-formed.
 func compileSchema(t *testing.T) *jsonschema.Schema {
 	t.Helper()
-	raw, err := GenerateSchema()
+	return compileGenerated(t, GenerateSchema, SchemaID)
+}
+
+// compileGenerated compiles the schema generate returns, whose $id is id.
+func compileGenerated(t *testing.T, generate func() ([]byte, error), id string) *jsonschema.Schema {
+	t.Helper()
+	raw, err := generate()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,10 +66,10 @@ func compileSchema(t *testing.T) *jsonschema.Schema {
 	}
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft2020)
-	if err := c.AddResource(SchemaID, doc); err != nil {
+	if err := c.AddResource(id, doc); err != nil {
 		t.Fatal(err)
 	}
-	sch, err := c.Compile(SchemaID)
+	sch, err := c.Compile(id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,6 +107,24 @@ func TestSchemaAcceptsValidFiles(t *testing.T) {
 		if err := sch.Validate(yamlToJSONValue(t, data)); err != nil {
 			t.Errorf("%s: schema rejects a valid scenario: %v", f, err)
 		}
+	}
+}
+
+func TestFleetSchemaAcceptsTheExamples(t *testing.T) {
+	sch := compileGenerated(t, GenerateFleetSchema, FleetSchemaID)
+	files, _ := filepath.Glob("../examples/fleets/*.yaml")
+	for _, f := range append(files, "testdata/fleets/good.yaml") {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sch.Validate(yamlToJSONValue(t, data)); err != nil {
+			t.Errorf("%s: the fleet schema rejects it: %v", f, err)
+		}
+	}
+	bad := "apiVersion: edgeproof.dev/v1alpha1\nkind: Fleet\nmetadata: {name: x}\nspec: {power: [{name: a, nodes: [n], off: x, onn: y}]}\n"
+	if err := sch.Validate(yamlToJSONValue(t, []byte(bad))); err == nil {
+		t.Error("the fleet schema accepts an unknown field")
 	}
 }
 

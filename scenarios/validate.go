@@ -27,21 +27,27 @@ const (
 // errors where a default was expected.
 func (s *Scenario) Validate() ErrorList {
 	var errs ErrorList
-	switch {
-	case s.APIVersion == "":
-		errs.required("apiVersion", "")
-	case s.APIVersion != APIVersion:
-		errs.add("apiVersion", ErrUnsupported, "unsupported value %q: must be %q", s.APIVersion, APIVersion)
-	}
-	switch {
-	case s.Kind == "":
-		errs.required("kind", "")
-	case s.Kind != KindScenario:
-		errs.add("kind", ErrUnsupported, "unsupported value %q: must be %q", s.Kind, KindScenario)
-	}
-	s.Metadata.validate(&errs, "metadata")
+	validateHeader(&errs, s.APIVersion, s.Kind, KindScenario, &s.Metadata)
 	s.Spec.validate(&errs, "spec")
 	return errs
+}
+
+// validateHeader checks the fields every edgeproof document starts with:
+// apiVersion, kind (which must be kind) and metadata.
+func validateHeader(errs *ErrorList, apiVersion, kind, want string, m *Metadata) {
+	switch {
+	case apiVersion == "":
+		errs.required("apiVersion", "")
+	case apiVersion != APIVersion:
+		errs.add("apiVersion", ErrUnsupported, "unsupported value %q: must be %q", apiVersion, APIVersion)
+	}
+	switch {
+	case kind == "":
+		errs.required("kind", "")
+	case kind != want:
+		errs.add("kind", ErrUnsupported, "unsupported value %q: must be %q", kind, want)
+	}
+	m.validate(errs, "metadata")
 }
 
 func (m *Metadata) validate(errs *ErrorList, p fieldPath) {

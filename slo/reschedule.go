@@ -180,6 +180,31 @@ func (p *RescheduleProbe) FaultStarted(name string, start time.Time, nodes []str
 	return nil
 }
 
+// FaultApplied moves the start of fault name's latest occurrence that
+// began before t to t: the fault was asked for at its start but took effect
+// only at t (a node applied it by itself), so reactions are timed from t.
+// Phases already reached are kept, shortened by the shift (never below
+// zero).
+func (p *RescheduleProbe) FaultApplied(name string, t time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	occ := p.occurrences[name]
+	for i := len(occ) - 1; i >= 0; i-- {
+		o := occ[i]
+		if !o.start.Before(t) {
+			continue
+		}
+		shift := t.Sub(o.start)
+		o.start = t
+		for ph := range numPhases {
+			if o.reached[ph] {
+				o.at[ph] = max(o.at[ph]-shift, 0)
+			}
+		}
+		return
+	}
+}
+
 // Results returns the phases of every occurrence of fault name, in the order
 // they started; nil if the probe was never told about the fault. Phases
 // that have not ended are Unknown, with what was still missing.

@@ -173,6 +173,29 @@ func TestRescheduleProbePhases(t *testing.T) {
 	}
 }
 
+// A fault a node applied by itself 1.5 s after it was asked for is timed
+// from then: phases already reached shrink by the shift, later ones are
+// measured from the new start.
+func TestRescheduleProbeTimesFromWhenTheFaultApplied(t *testing.T) {
+	h := newHarness(t, node("edge-a", corev1.ConditionTrue), node("edge-c", corev1.ConditionTrue), pod("gw-a", "gateway", "edge-a", true))
+	if err := h.probe.FaultStarted("cut", sec(0), []string{"edge-a"}); err != nil {
+		t.Fatal(err)
+	}
+	h.at(7.5)
+	h.updateNode(node("edge-a", corev1.ConditionUnknown))
+	h.until("cut", "node Unknown", func(r Reschedule) bool { return r.NodeNotReady.Known })
+	h.probe.FaultApplied("cut", sec(1.5))
+	h.probe.FaultApplied("never-started", sec(1.5)) // ignored
+	h.at(9)
+	evicted := pod("gw-a", "gateway", "edge-a", true)
+	evicted.DeletionTimestamp = &metav1.Time{Time: sec(9)}
+	h.updatePod(evicted)
+	h.until("cut", "eviction", func(r Reschedule) bool { return r.PodsEvicted.Known })
+	r := h.probe.Results("cut")[0]
+	wantSeconds(t, "nodeNotReady", r.NodeNotReady, 6)
+	wantSeconds(t, "podsEvicted", r.PodsEvicted, 7.5)
+}
+
 func containsValue(vs []float64, v float64) bool {
 	for _, x := range vs {
 		if x == v {

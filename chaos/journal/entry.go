@@ -31,6 +31,10 @@ const (
 	// OpLinkUp brings Node's network link back up (node-link-down); a node
 	// that is not running comes up with its link up anyway.
 	OpLinkUp Op = "link-up"
+	// OpPowerOn switches a node's power on through its power switch (see
+	// clusters.PowerSwitch), whatever state the node reports: until the
+	// API server notices, a node without power still looks running.
+	OpPowerOn Op = "power-on"
 	// OpDeleteCR deletes the custom resource APIVersion/Kind
 	// Namespace/Name (a Chaos Mesh experiment).
 	OpDeleteCR Op = "delete-cr"

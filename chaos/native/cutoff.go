@@ -93,7 +93,9 @@ func inputFile(id string, i int) string {
 // shell is the recorded commands as one sh script: each runs with its
 // input file, the first failure stops it, and the input files go.
 func (s *script) shell(id string) string {
-	lines := []string{"trap 'rm -f " + recovery.RunDir + "/" + id + ".in*' EXIT", "set -e"}
+	lines := []string{"trap 'rm -f " + recovery.RunDir + "/" + id + ".in*' EXIT", "set -e",
+		// The fault's true start, for the run's measurements.
+		"date +%s%N > " + recovery.AppliedFile(id)}
 	for i, args := range s.args {
 		q := make([]string, len(args))
 		for j, a := range args {
@@ -149,10 +151,11 @@ var rejoinPoll = time.Second
 
 // awaitHealed waits, for a cut-off entry, until every node answers again,
 // and reports the latest moment a node's dead-man timer healed the fault
-// (chaos.ReportHealTime). Each node is first asked at once, stopping its
-// apply timer: a node that answers is not cut off (the fault never bit,
-// or is over), and recovery can heal it now. The others are waited for
-// until their timers healed them.
+// and the earliest moment a node applied it (chaos.ReportNodeTimes). Each
+// node is first asked at once, stopping its apply timer: a node that
+// answers is not cut off (the fault never bit, or is over), and recovery
+// can heal it now. The others are waited for until their timers healed
+// them.
 func (in *injection) awaitHealed(ctx context.Context) error {
 	e := in.entry
 	nodes, err := in.b.nodes(ctx, e.Targets)
@@ -186,10 +189,30 @@ func (in *injection) awaitHealed(ctx context.Context) error {
 			}
 		}
 	}
-	if !last.IsZero() {
-		chaos.ReportHealTime(ctx, last)
+	var first time.Time
+	for _, n := range nodes {
+		if t := appliedAt(ctx, n, e.ID); !t.IsZero() && (first.IsZero() || t.Before(first)) {
+			first = t
+		}
 	}
+	chaos.ReportNodeTimes(ctx, chaos.NodeTimes{Applied: first, Healed: last})
 	return nil
+}
+
+// appliedAt is when node n's timer applied fault id, or zero when it
+// did not or cannot say.
+func appliedAt(ctx context.Context, n *clusters.Node, id string) time.Time {
+	qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	out, err := n.Exec(qctx, "cat", recovery.AppliedFile(id))
+	if err != nil {
+		return time.Time{}
+	}
+	t, err := parseStamp(out)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
 }
 
 // parseStamp reads a healed file: nanoseconds since the epoch.

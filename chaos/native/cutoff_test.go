@@ -103,13 +103,18 @@ func TestCutOffFaultIsHandedToTheNodeAndHealedByIt(t *testing.T) {
 			// The node healed itself 2 s ago; the heal reports that moment.
 			healed := time.Now().Add(-2 * time.Second).Truncate(time.Microsecond)
 			stamp(a1, id, healed)
+			applied := healed.Add(-time.Minute)
+			a1.SetFile(recovery.AppliedFile(id), []byte(strconv.FormatInt(applied.UnixNano(), 10)+"\n"))
 			rec := e.b.recoverFor(t, id)
-			hctx, at := chaos.WithHealTime(ctx)
+			hctx, at := chaos.WithNodeTimes(ctx)
 			if err := rec(hctx); err != nil {
 				t.Fatal(err)
 			}
-			if !at().Equal(healed) {
-				t.Errorf("heal reported %v, want the node's %v", at(), healed)
+			if !at().Healed.Equal(healed) {
+				t.Errorf("heal reported %v, want the node's %v", at().Healed, healed)
+			}
+			if !at().Applied.Equal(applied) {
+				t.Errorf("start reported %v, want the node's %v", at().Applied, applied)
 			}
 			if a1.UnitActive(recovery.CutOffPrefix+id) || a1.UnitActive(recovery.DeadManPrefix+id) {
 				t.Error("timers left armed")
@@ -183,7 +188,7 @@ func TestCutOffHealWaitsUntilTheNodeAnswers(t *testing.T) {
 		stamp(a1, id, healed)
 		cut.Store(false)
 	}()
-	hctx, at := chaos.WithHealTime(ctx)
+	hctx, at := chaos.WithNodeTimes(ctx)
 	start := time.Now()
 	if err := rec(hctx); err != nil {
 		t.Fatal(err)
@@ -191,8 +196,8 @@ func TestCutOffHealWaitsUntilTheNodeAnswers(t *testing.T) {
 	if time.Since(start) < 400*time.Millisecond {
 		t.Error("healed before the node answered")
 	}
-	if at().UnixNano() != healed.UnixNano() {
-		t.Errorf("reported %v, want %v", at(), healed)
+	if at().Healed.UnixNano() != healed.UnixNano() {
+		t.Errorf("reported %v, want %v", at().Healed, healed)
 	}
 }
 
@@ -219,12 +224,12 @@ func TestCutOffHealFailsWhenTheNodeNeverAnswers(t *testing.T) {
 func TestCutOffHealOfANodeThatAnswers(t *testing.T) {
 	ctx := context.Background()
 	e, _, _, rec := injectCut(t, scenarios.KubeletStop, time.Minute)
-	hctx, at := chaos.WithHealTime(ctx)
+	hctx, at := chaos.WithNodeTimes(ctx)
 	if err := rec(hctx); err != nil {
 		t.Fatal(err)
 	}
-	if !at().IsZero() {
-		t.Errorf("claimed an end at %v", at())
+	if !at().Healed.IsZero() || !at().Applied.IsZero() {
+		t.Errorf("claimed node times %+v", at())
 	}
 	calls := fakecluster.Join(e.fb.Calls())
 	stop, start := strings.Index(calls, "systemctl stop "+recovery.CutOffPrefix), strings.LastIndex(calls, "a1 exec systemctl start kubelet")

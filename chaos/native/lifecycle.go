@@ -26,6 +26,9 @@ func (b *Backend) lifecycle(ctx context.Context, f scenarios.Fault) (chaos.Recov
 	actions := make([]journal.Action, len(names))
 	for i, n := range names {
 		actions[i] = journal.Action{Op: op, Node: n}
+		if f.Kind == scenarios.NodePowerLoss && nodes[i].PowerSwitched() {
+			actions[i].Op = journal.OpPowerOn
+		}
 	}
 	in, err := b.begin(ctx, f, "", names, actions)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chaos-mesh/chaos-mesh/api/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
@@ -17,6 +18,7 @@ import (
 	"github.com/edgeproof/edgeproof/chaos"
 	"github.com/edgeproof/edgeproof/chaos/internal/fakecluster"
 	"github.com/edgeproof/edgeproof/chaos/journal"
+	"github.com/edgeproof/edgeproof/chaos/proof"
 	"github.com/edgeproof/edgeproof/chaos/recovery"
 	"github.com/edgeproof/edgeproof/clusters"
 	"github.com/edgeproof/edgeproof/scenarios"
@@ -668,6 +670,53 @@ func agentNode(name string) func(*env) {
 	}
 }
 
+// switchedNode is an agent node whose power a switch outside it cuts.
+func switchedNode(name string, checkErr error) func(*env) {
+	return func(e *env) {
+		agentNode(name)(e)
+		e.fb.Node(name).Remote = true
+		e.fb.Node(name).Switched = true
+		e.fb.Node(name).SwitchErr = checkErr
+	}
+}
+
+func longFault(kind scenarios.FaultKind, nodes ...string) scenarios.Fault {
+	f := nodeFault(kind, nodes...)
+	f.Duration = scenarios.Duration(30 * time.Second)
+	return f
+}
+
+func TestPowerLossThroughASwitchIsRecoveredWhateverTheNodeSays(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	switchedNode("a1", nil)(e)
+	rec, err := e.b.Inject(ctx, longFault(scenarios.NodePowerLoss, "a1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := e.pending()
+	if len(p) != 1 || p[0].Recovery[0] != (journal.Action{Op: journal.OpPowerOn, Node: "a1"}) {
+		t.Fatalf("pending = %+v", p)
+	}
+	if !proof.FromAPI(p[0]) {
+		t.Error("a switched power loss must be shown in force from the API")
+	}
+	for _, c := range e.fb.Calls() {
+		if strings.Contains(c, recovery.DeadManPrefix) {
+			t.Errorf("a node without power cannot run a dead-man timer: %s", c)
+		}
+	}
+	if err := rec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(e.fb.Calls(), "a1 start") || e.state("a1") != "running" {
+		t.Fatalf("a1 was not powered on: %v", e.fb.Calls())
+	}
+	if p := e.pending(); len(p) != 0 {
+		t.Fatalf("pending after recovery: %+v", p)
+	}
+}
+
 func TestPreflight(t *testing.T) {
 	ctx := context.Background()
 	pods := &scenarios.Target{Pods: &v1alpha1.ContainerSelector{}}
@@ -714,6 +763,10 @@ func TestPreflight(t *testing.T) {
 		{name: "stress pods", f: scenarios.Fault{Kind: scenarios.Stress, Target: pods, Stress: &scenarios.StressParams{}}, reason: "stress inside pods needs the chaos-mesh backend"},
 		{name: "stress node", f: scenarios.Fault{Kind: scenarios.Stress, Target: &scenarios.Target{Nodes: []string{"a1"}}, Stress: &scenarios.StressParams{}}, ok: true},
 		{name: "power-loss on a node without a power hand", f: nodeFault(scenarios.NodePowerLoss, "a1"), setup: agentNode("a1"), reason: "node a1: no power"},
+		{name: "power-loss through a power switch", f: longFault(scenarios.NodePowerLoss, "a1"), setup: switchedNode("a1", nil), ok: true},
+		{name: "power-loss too short for the API to show it", f: nodeFault(scenarios.NodePowerLoss, "a1"), setup: switchedNode("a1", nil), reason: "needs at least 20s"},
+		{name: "power switch that cannot reach the node", f: longFault(scenarios.NodePowerLoss, "a1"),
+			setup: switchedNode("a1", errors.New("power hook pdu status: no route to host")), err: "no route to host"},
 		{name: "isolate through an agent", f: nodeFault(scenarios.NodeIsolate, "b1"), setup: agentNode("b1"), reason: "node b1: cut off"},
 		{name: "kubelet through an agent", f: nodeFault(scenarios.KubeletStop, "a1"), setup: agentNode("a1"), reason: "node a1: cut off"},
 		{name: "partition through an agent", f: scenarios.Fault{Kind: scenarios.ZonePartition, Target: &scenarios.Target{Zone: "edge-b"}}, setup: agentNode("b1"), reason: "cut off"},

@@ -79,6 +79,9 @@ func (b *Backend) skipReason(ctx context.Context, f scenarios.Fault, names []str
 		return why, nil
 	}
 	switch {
+	case f.Kind == scenarios.NodePowerLoss && slices.ContainsFunc(nodes, (*clusters.Node).PowerSwitched):
+		// Shown in force from the API too (proof.Unreachable).
+		return tooShort(f), nil
 	case f.Kind == scenarios.KubeletStop || f.Kind == scenarios.RuntimeStop:
 		return cutReason(b.Cluster, f, nodes, Peers{}, clusters.OpCutOff), nil
 	// Lost packets on the way to the API server are lost heals too, so

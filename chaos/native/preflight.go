@@ -66,6 +66,15 @@ func (b *Backend) Preflight(ctx context.Context, f scenarios.Fault) (bool, strin
 		}
 		return check(ctx, nodes, tool("systemd-run", "--version"))
 	}
+	if f.Kind == scenarios.NodePowerLoss {
+		// A power switch that cannot reach a node fails the run here,
+		// before anything is broken.
+		for _, n := range nodes {
+			if err := n.CheckPower(ctx); err != nil {
+				return false, "", err
+			}
+		}
+	}
 	return true, "", nil // lifecycle kinds need only running nodes
 }
 

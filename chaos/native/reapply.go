@@ -3,9 +3,11 @@ package native
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/edgeproof/edgeproof/chaos"
 	"github.com/edgeproof/edgeproof/clusters"
+	"github.com/edgeproof/edgeproof/internal/sleep"
 )
 
 // A node's network state (iptables rules, qdiscs) lives in its network
@@ -42,9 +44,12 @@ func (b *Backend) forget(id string) {
 // reapply restores the cluster's Service CIDR guard and applies every
 // network fault still active on n again; call it after n has started.
 func (b *Backend) reapply(ctx context.Context, n *clusters.Node) error {
-	// The cluster's own rule goes first: it was there before any fault.
-	if err := clusters.GuardNode(ctx, b.Kube, n); err != nil {
-		return fmt.Errorf("restarted node %s: %w", n.Name(), err)
+	// The cluster's own rule goes first: it was there before any fault. A
+	// cluster edgeproof did not create has none of edgeproof's.
+	if !n.Unattended() {
+		if err := clusters.GuardNode(ctx, b.Kube, n); err != nil {
+			return fmt.Errorf("restarted node %s: %w", n.Name(), err)
+		}
 	}
 	b.activeMu.Lock()
 	var todo []applier
@@ -53,12 +58,39 @@ func (b *Backend) reapply(ctx context.Context, n *clusters.Node) error {
 		todo, ids = append(todo, a), append(ids, id)
 	}
 	b.activeMu.Unlock()
+	if len(todo) > 0 && n.Unattended() {
+		// A machine powered on again answers only once it has booted.
+		if err := answers(ctx, n, BootTimeout); err != nil {
+			return fmt.Errorf("re-applying active faults on restarted node %s: %w", n.Name(), err)
+		}
+	}
 	for i, a := range todo {
 		if err := a(ctx, n); err != nil {
 			return fmt.Errorf("re-applying active fault %s on restarted node %s: %w", ids[i], n.Name(), err)
 		}
 	}
 	return nil
+}
+
+// BootTimeout bounds the wait for an unattended node powered on again to
+// answer through its agent: a real machine boots in minutes.
+var BootTimeout = 5 * time.Minute
+
+// answers waits until n runs a command, or timeout passes.
+func answers(ctx context.Context, n *clusters.Node, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		_, err := n.Exec(ctx, "true")
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("node %s did not answer within %s of its start: %w", n.Name(), timeout, err)
+		}
+		if !sleep.For(ctx, 2*time.Second) {
+			return ctx.Err()
+		}
+	}
 }
 
 // tracked makes a network fault's recovery forget it once healed, and

@@ -40,21 +40,42 @@ const leaseNamespace = "kube-node-lease"
 // small clock difference between the nodes and this host.
 const sinceMargin = time.Second
 
-// CutOff waits until every target node of a cut-off entry shows the fault
-// from the API, and returns one line of evidence per node. It fails with
+// A node whose power a switch outside it cut (journal.OpPowerOn) is
+// checked the same way: nothing on it answers, and what the switch reports
+// is the switch's own word.
+
+// FromAPI reports whether entry e is shown in force from the API
+// (Unreachable) rather than on its nodes (InForce).
+func FromAPI(e journal.Entry) bool {
+	if e.CutOff != nil {
+		return true
+	}
+	for _, a := range e.Recovery {
+		if a.Op != journal.OpPowerOn {
+			return false
+		}
+	}
+	return len(e.Recovery) > 0
+}
+
+// Unreachable waits until every target node of e shows the fault from the
+// API, and returns one line of evidence per node. It fails with
 // ErrNotInForce when a node still renews its lease and reports Ready by
-// CutOffTimeout after the fault was applied (or by its planned end).
-func CutOff(ctx context.Context, kube kubernetes.Interface, e journal.Entry) ([]string, error) {
-	c := e.CutOff
-	deadline := c.Applies.Add(CutOffTimeout)
-	if c.Heals.Before(deadline) {
-		deadline = c.Heals
+// CutOffTimeout after the fault was applied (or by a cut-off's planned
+// end).
+func Unreachable(ctx context.Context, kube kubernetes.Interface, e journal.Entry) ([]string, error) {
+	applied, deadline := e.Started, e.Started.Add(CutOffTimeout)
+	if c := e.CutOff; c != nil {
+		applied, deadline = c.Applies, c.Applies.Add(CutOffTimeout)
+		if c.Heals.Before(deadline) {
+			deadline = c.Heals
+		}
 	}
 	watch := make([]*leaseWatch, len(e.Targets))
 	for i, n := range e.Targets {
 		watch[i] = &leaseWatch{node: n}
 	}
-	if !sleep.Until(ctx, c.Applies) {
+	if !sleep.Until(ctx, applied) {
 		return nil, ctx.Err()
 	}
 	for {
@@ -63,7 +84,7 @@ func CutOff(ctx context.Context, kube kubernetes.Interface, e journal.Entry) ([]
 			if w.evidence != "" {
 				continue
 			}
-			if err := w.observe(ctx, kube, c.Applies); err != nil {
+			if err := w.observe(ctx, kube, applied); err != nil {
 				return nil, fmt.Errorf("%s (%s): checking from the API that it cut node %s off: %w", e.Fault, e.Kind, w.node, err)
 			}
 			done = done && w.evidence != ""
@@ -83,7 +104,7 @@ func CutOff(ctx context.Context, kube kubernetes.Interface, e journal.Entry) ([]
 				}
 			}
 			return nil, fmt.Errorf("%s (%s) %s: node %s still renewed its lease and reported Ready %s after the fault was applied: %w",
-				e.Fault, e.Kind, NotInForce, strings.Join(left, ", "), time.Since(c.Applies).Round(time.Second), ErrNotInForce)
+				e.Fault, e.Kind, NotInForce, strings.Join(left, ", "), time.Since(applied).Round(time.Second), ErrNotInForce)
 		}
 		if !sleep.Until(ctx, time.Now().Add(cutOffPoll)) {
 			return nil, ctx.Err()

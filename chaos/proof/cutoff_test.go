@@ -56,7 +56,7 @@ func cutEntry(nodes ...string) journal.Entry {
 func TestCutOffShownByALeaseNoLongerRenewed(t *testing.T) {
 	quick(t)
 	cs := fake.NewClientset(cutNode("a1", corev1.ConditionTrue, time.Now().Add(-time.Hour)), nodeLease("a1", time.Now().Add(-time.Second)))
-	lines, err := CutOff(context.Background(), cs, cutEntry("a1"))
+	lines, err := Unreachable(context.Background(), cs, cutEntry("a1"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func TestCutOffShownByANodeTurnedNotReady(t *testing.T) {
 	quick(t)
 	cs := fake.NewClientset(cutNode("a1", corev1.ConditionFalse, time.Now()))
 	renewing(cs) // a stopped runtime leaves the kubelet renewing
-	lines, err := CutOff(context.Background(), cs, cutEntry("a1"))
+	lines, err := Unreachable(context.Background(), cs, cutEntry("a1"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func TestCutOffNotInForceWhileTheNodeStillReports(t *testing.T) {
 	cs := fake.NewClientset(cutNode("a1", corev1.ConditionTrue, time.Now().Add(-time.Hour)), cutNode("a2", corev1.ConditionFalse, time.Now().Add(-time.Hour)))
 	renewing(cs)
 	for _, n := range []string{"a1", "a2"} {
-		_, err := CutOff(context.Background(), cs, cutEntry(n))
+		_, err := Unreachable(context.Background(), cs, cutEntry(n))
 		if !errors.Is(err, ErrNotInForce) || !strings.Contains(err.Error(), "node "+n+" still renewed its lease") {
 			t.Errorf("%s: got %v", n, err)
 		}
@@ -102,10 +102,32 @@ func TestCutOffCheckEndsWithTheFault(t *testing.T) {
 	e := cutEntry("a1")
 	e.CutOff.Heals = e.CutOff.Applies.Add(300 * time.Millisecond)
 	start := time.Now()
-	if _, err := CutOff(context.Background(), cs, e); !errors.Is(err, ErrNotInForce) {
+	if _, err := Unreachable(context.Background(), cs, e); !errors.Is(err, ErrNotInForce) {
 		t.Fatalf("got %v", err)
 	}
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("checked for %s after the fault's end", d)
+	}
+}
+
+// A power loss through a switch outside the node is shown in force the
+// same way, from when its entry began; one whose node still renews its
+// lease (a hook that switched the wrong outlet) is not in force.
+func TestSwitchedPowerLossShownFromTheAPI(t *testing.T) {
+	quick(t)
+	e := journal.Entry{ID: "p1", Fault: "f", Kind: "node-power-loss", Targets: []string{"a1"}, Started: time.Now(),
+		Recovery: []journal.Action{{Op: journal.OpPowerOn, Node: "a1"}}}
+	if !FromAPI(e) || FromAPI(journal.Entry{Recovery: []journal.Action{{Op: journal.OpStartNode, Node: "a1"}}}) {
+		t.Fatal("FromAPI must hold for switched power losses only")
+	}
+	cs := fake.NewClientset(cutNode("a1", corev1.ConditionTrue, time.Now().Add(-time.Hour)), nodeLease("a1", time.Now().Add(-time.Second)))
+	if lines, err := Unreachable(context.Background(), cs, e); err != nil || len(lines) != 1 {
+		t.Fatalf("lines %q, err %v", lines, err)
+	}
+	cs = fake.NewClientset(cutNode("a1", corev1.ConditionTrue, time.Now().Add(-time.Hour)))
+	renewing(cs)
+	e.Started = time.Now()
+	if _, err := Unreachable(context.Background(), cs, e); !errors.Is(err, ErrNotInForce) {
+		t.Fatalf("a node that still renews was taken as without power: %v", err)
 	}
 }

@@ -58,6 +58,7 @@ func init() {
 	Register(journal.OpTCDelRoot, tcDelRoot)
 	Register(journal.OpDeleteCR, deleteCR)
 	Register(journal.OpLinkUp, linkUp)
+	Register(journal.OpPowerOn, powerOn)
 }
 
 // Env is what recovery acts on.
@@ -126,6 +127,10 @@ const RunDir = "/run/edgeproof"
 // the fault (nanoseconds since the epoch, by the node's clock).
 func HealedFile(id string) string { return RunDir + "/" + id + ".healed" }
 
+// AppliedFile is where the apply timer of entry id writes when it applied
+// the fault, in the same form as HealedFile.
+func AppliedFile(id string) string { return RunDir + "/" + id + ".applied" }
+
 // StopApplyTimer is the shell command that stops entry id's cut-off apply
 // timer on a node, whether or not it exists.
 func StopApplyTimer(id string) string {
@@ -148,7 +153,7 @@ func (env *Env) disarm(ctx context.Context, e journal.Entry) error {
 	}
 	seen := map[string]bool{}
 	for _, a := range e.Recovery {
-		if a.Node == "" || seen[a.Node] {
+		if a.Node == "" || seen[a.Node] || !armed(e, a.Node) {
 			continue
 		}
 		seen[a.Node] = true
@@ -164,6 +169,23 @@ func (env *Env) disarm(ctx context.Context, e journal.Entry) error {
 		}
 	}
 	return nil
+}
+
+// armed reports whether entry e left a timer on node: one of its steps
+// there has a shell form the node can run by itself (see chaos/native's
+// dead-man timer). A node brought back by its provider or power switch
+// has none, and may still be booting when its entry is healed.
+func armed(e journal.Entry, node string) bool {
+	for _, a := range e.Recovery {
+		if a.Node != node {
+			continue
+		}
+		switch a.Op {
+		case journal.OpIptablesFlushComment, journal.OpTCDelRoot, journal.OpSystemctlStart, journal.OpSystemctlStop:
+			return true
+		}
+	}
+	return false
 }
 
 // Result is what RecoverAll did with one pending entry.
@@ -245,6 +267,16 @@ func runNode(ctx context.Context, env *Env, a journal.Action) error {
 	default: // exited, created, dead
 		return n.Start(ctx)
 	}
+}
+
+// powerOn switches a node's power on; the switch's on command succeeds
+// on a node that is on already.
+func powerOn(ctx context.Context, env *Env, a journal.Action) error {
+	n, err := env.node(ctx, a.Node)
+	if err != nil {
+		return err
+	}
+	return n.Start(ctx)
 }
 
 // nodeState finds a node and its backend state (running, paused, ...).

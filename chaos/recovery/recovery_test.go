@@ -3,6 +3,7 @@ package recovery
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -202,5 +203,29 @@ func TestCutOffEntryBeforeItsNodesHealIt(t *testing.T) {
 	}
 	if w1.UnitActive(CutOffPrefix + "x1") {
 		t.Error("apply timer left armed")
+	}
+}
+
+// A node whose power a switch cut is powered on even though its State
+// still says running, and its entry heals while it boots: nothing on it
+// needs disarming, so recovery does not wait for it to answer.
+func TestPowerOnWhileTheNodeStillLooksRunning(t *testing.T) {
+	ctx := context.Background()
+	b, c := fakecluster.New(t, "rec", "w1")
+	w1 := b.Node("w1")
+	w1.Remote, w1.Switched = true, true
+	if err := w1.Kill(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w1.ExecHook = func([]string, []byte) ([]byte, error, bool) {
+		return nil, errors.New("error dialing backend"), true
+	}
+	e := journal.Entry{ID: "p1", Fault: "f", Targets: []string{"w1"},
+		Recovery: []journal.Action{{Op: journal.OpPowerOn, Node: "w1"}}}
+	if err := Recover(ctx, c, e); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(b.Calls(), "w1 start") {
+		t.Errorf("w1 was not powered on: %v", b.Calls())
 	}
 }

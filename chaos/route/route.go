@@ -253,8 +253,8 @@ func (r *Router) prove(ctx context.Context, f scenarios.Fault, backend string, b
 		found = true
 		var lines []string
 		var err error
-		if e.CutOff != nil {
-			lines, err = proof.CutOff(ctx, r.Native.Kube, e)
+		if proof.FromAPI(e) {
+			lines, err = proof.Unreachable(ctx, r.Native.Kube, e)
 		} else {
 			lines, err = proof.InForce(ctx, r.Native.Cluster, objects, e)
 		}

@@ -24,6 +24,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/edgeproof/edgeproof/clusters"
+	"github.com/edgeproof/edgeproof/scenarios"
 )
 
 // Kind is the provider's name.
@@ -44,6 +45,11 @@ type Options struct {
 	// nothing: nodes are listed and judged from the API, but commands on
 	// them fail.
 	NoAgent bool
+	// Fleet holds the power hooks and the production marker (may be nil).
+	Fleet *scenarios.Fleet
+	// Production allows a run on a cluster that carries the fleet's
+	// production marker.
+	Production bool
 	// Logf receives progress lines (may be nil).
 	Logf func(format string, args ...any)
 }
@@ -90,6 +96,9 @@ func Open(ctx context.Context, o Options) (*clusters.Cluster, error) {
 		return nil, fmt.Errorf("%s: the API server does not answer: %w", d.where(), err)
 	}
 	if err := checkAccess(ctx, d.cs); err != nil {
+		return nil, fmt.Errorf("%s: %w", d.where(), err)
+	}
+	if err := d.checkFleet(ctx); err != nil {
 		return nil, fmt.Errorf("%s: %w", d.where(), err)
 	}
 	if err := d.ensureAgent(ctx); err != nil {
@@ -202,9 +211,17 @@ func (d *Driver) Nodes(ctx context.Context, _ string) ([]clusters.NodeOps, error
 	if err != nil {
 		return nil, fmt.Errorf("%s: listing nodes: %w", d.where(), err)
 	}
+	hooks, err := powerHooks(d.o.Fleet, list.Items)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]clusters.NodeOps, len(list.Items))
 	for i, n := range list.Items {
-		out[i] = &node{name: n.Name, a: d.agents, refuse: refusal(n.Name, n.Labels)}
+		nd := &node{name: n.Name, a: d.agents, refuse: refusal(n.Name, n.Labels)}
+		out[i] = nd
+		if p := hooks[n.Name]; p != nil {
+			out[i] = &powered{node: nd, p: p}
+		}
 	}
 	return out, nil
 }

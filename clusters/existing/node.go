@@ -149,7 +149,7 @@ func (n *node) Name() string { return n.name }
 
 // noPower is why an existing cluster's node cannot be powered off, stopped
 // or paused from here.
-const noPower = "edgeproof has no hand on this node's power or its container: an existing cluster's nodes are reached only through the node agent, and power hooks are not built yet"
+const noPower = "edgeproof has no hand on this node's power or its container: an existing cluster's nodes are reached only through the node agent, and no power hook of a fleet file (--fleet) switches this node"
 
 func (n *node) Stop(context.Context) error {
 	return fmt.Errorf("%s: %w", noPower, errors.ErrUnsupported)

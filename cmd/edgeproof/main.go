@@ -34,6 +34,6 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newDoctorCmd(), newNodeImageCmd(), newQEMUCmd(), newClusterCmd(), newReportCmd(), newCertifyCmd(), newScenarioCmd(), newRecoverCmd(), newBenchCmd(), newRunCmd(), newImageCmd(), newAgentCmd())
+	root.AddCommand(newDoctorCmd(), newNodeImageCmd(), newQEMUCmd(), newClusterCmd(), newReportCmd(), newCertifyCmd(), newScenarioCmd(), newFleetCmd(), newRecoverCmd(), newBenchCmd(), newRunCmd(), newImageCmd(), newAgentCmd())
 	return root
 }

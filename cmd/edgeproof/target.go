@@ -13,13 +13,16 @@ import (
 	"github.com/edgeproof/edgeproof/fixtures/images"
 	"github.com/edgeproof/edgeproof/internal/progress"
 	"github.com/edgeproof/edgeproof/internal/repo"
+	"github.com/edgeproof/edgeproof/scenarios"
 )
 
 // target says which cluster a command acts on: one edgeproof created
 // (--cluster) or one it is handed (--kubeconfig, --context).
 type target struct {
-	cluster, kubeconfig, context, agentImage string
-	cmd                                      *cobra.Command
+	cluster, kubeconfig, context, agentImage, fleet string
+	cmd                                             *cobra.Command
+	// production allows a cluster carrying the fleet's production marker.
+	production bool
 	// noAgent opens an existing cluster without installing the agent
 	// (a dry run changes nothing).
 	noAgent bool
@@ -32,6 +35,8 @@ func (t *target) flags(cmd *cobra.Command, verb string) {
 	f.StringVar(&t.kubeconfig, "kubeconfig", "", "kubeconfig of a cluster edgeproof did not create, to "+verb+" through the API server and a node agent (no Docker, kind or QEMU)")
 	f.StringVar(&t.context, "context", "", "context of --kubeconfig (default: its current context)")
 	f.StringVar(&t.agentImage, "agent-image", "", "node agent image the nodes can pull (default: edgeproof's own, which must already be on every node: edgeproof image agent)")
+	f.StringVar(&t.fleet, "fleet", "", "fleet file of the --kubeconfig cluster: its nodes' power hooks and its production marker (docs/existing-clusters.md)")
+	f.BoolVar(&t.production, "production", false, "run even though the cluster carries the fleet file's production marker")
 }
 
 // open returns the cluster. An existing cluster gets the node agent, which
@@ -41,6 +46,14 @@ func (t *target) open(ctx context.Context, p *progress.Printer) (*clusters.Clust
 	case t.kubeconfig != "" && t.cmd.Flags().Changed("cluster"):
 		return nil, errors.New("--cluster and --kubeconfig name two clusters: give one")
 	case t.kubeconfig != "":
+		var fleet *scenarios.Fleet
+		if t.fleet != "" {
+			f, err := scenarios.LoadFleet(t.fleet)
+			if err != nil {
+				return nil, err
+			}
+			fleet = f
+		}
 		img := t.agentImage
 		if img == "" && !t.noAgent {
 			built, err := buildAgent(ctx)
@@ -50,9 +63,11 @@ func (t *target) open(ctx context.Context, p *progress.Printer) (*clusters.Clust
 			img = built.Refs[images.Agent]
 		}
 		return existing.Open(ctx, existing.Options{Kubeconfig: t.kubeconfig, Context: t.context, AgentImage: img, NoAgent: t.noAgent,
-			Logf: func(f string, a ...any) { p.Infof("  "+f, a...) }})
+			Fleet: fleet, Production: t.production, Logf: func(f string, a ...any) { p.Infof("  "+f, a...) }})
 	case t.context != "":
 		return nil, errors.New("--context needs --kubeconfig")
+	case t.fleet != "" || t.cmd.Flags().Changed("production"):
+		return nil, errors.New("--fleet and --production are for a cluster given with --kubeconfig")
 	case t.cluster == "":
 		return nil, fmt.Errorf("--cluster (or $%s) or --kubeconfig is required", EnvCluster)
 	}

@@ -122,6 +122,9 @@ func (b *Driver) Nodes(context.Context, string) ([]clusters.NodeOps, error) {
 	out := make([]clusters.NodeOps, len(b.nodes))
 	for i, n := range b.nodes {
 		out[i] = n
+		if n.Switched {
+			out[i] = switched{n}
+		}
 	}
 	return out, nil
 }

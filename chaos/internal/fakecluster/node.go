@@ -42,9 +42,34 @@ type Node struct {
 	// ControlPlane refuses faults on the node as a control-plane node of
 	// a cluster edgeproof did not create, unless the target allows it.
 	ControlPlane bool
+	// Switched gives the node a power switch outside it
+	// (clusters.PowerSwitch), as an existing cluster's power hook: it can
+	// lose power even if Lacking says otherwise, and its State says
+	// running whatever its power, as the API does until it notices.
+	Switched bool
+	// SwitchErr is what the switch's CheckPower returns.
+	SwitchErr error
 	// ExecHook, when set, runs before the emulation; returning handled
 	// true skips it.
 	ExecHook func(args []string, stdin []byte) (out []byte, err error, handled bool)
+}
+
+// switched is a Node seen through its power switch (Node.Switched).
+type switched struct{ *Node }
+
+// CheckPower implements clusters.PowerSwitch.
+func (s switched) CheckPower(context.Context) error { return s.SwitchErr }
+
+// State implements clusters.NodeOps: a node without power still looks
+// running.
+func (s switched) State(context.Context) (string, error) { return "running", nil }
+
+// Lacks implements clusters.Limited.
+func (s switched) Lacks(op clusters.Op) string {
+	if op == clusters.OpPower {
+		return ""
+	}
+	return s.Node.Lacks(op)
 }
 
 // Container is a running container crictl can see on the node.

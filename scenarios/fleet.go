@@ -1,0 +1,191 @@
+package scenarios
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"text/template"
+	"time"
+
+	"k8s.io/apimachinery/pkg/util/validation"
+)
+
+// KindFleet is the kind every fleet file declares.
+const KindFleet = "Fleet"
+
+// DefaultHookTimeout bounds one power hook command when its hook sets no
+// timeout: long enough for a BMC or a cloud API, short enough that a hung
+// one is reported while the run can still heal.
+const DefaultHookTimeout = 60 * time.Second
+
+// HookNode is what a power hook's commands are rendered with.
+type HookNode struct {
+	// Name is the node's name.
+	Name string
+	// Address is the node's InternalIP ("" when it has none).
+	Address string
+	// Labels are the node's labels.
+	Labels map[string]string
+}
+
+// Source returns the file the fleet was loaded from.
+func (f *Fleet) Source() string { return f.source }
+
+// LoadFleet reads a fleet file and decodes it strictly; errors name
+// path:line:column and the field, as for scenarios.
+func LoadFleet(path string) (*Fleet, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("load fleet file: %w", err)
+	}
+	return LoadFleetBytes(path, data)
+}
+
+// LoadFleetBytes is LoadFleet for a file held in memory; name is used in
+// error messages as the file name.
+func LoadFleetBytes(name string, data []byte) (*Fleet, error) {
+	f := &Fleet{source: name}
+	d, errs := decodeDocument(data, f, KindFleet, "a fleet")
+	if d != nil {
+		f.positions = d.positions
+		for _, e := range f.validate() {
+			e.Pos = position(f.positions, e.Path)
+			if !shadowed(fieldPath(e.Path), errs) {
+				errs = append(errs, e)
+			}
+		}
+	}
+	for _, e := range errs {
+		e.File = name
+	}
+	if len(errs) > 0 {
+		errs.sortByPosition()
+		return nil, errs
+	}
+	for i := range f.Spec.Power {
+		if f.Spec.Power[i].Timeout == 0 {
+			f.Spec.Power[i].Timeout = Duration(DefaultHookTimeout)
+		}
+	}
+	return f, nil
+}
+
+func (f *Fleet) validate() ErrorList {
+	var errs ErrorList
+	validateHeader(&errs, f.APIVersion, f.Kind, KindFleet, &f.Metadata)
+	names := map[string]bool{}
+	for i := range f.Spec.Power {
+		p := fieldPath("spec.power").index(i)
+		h := &f.Spec.Power[i]
+		h.validate(&errs, p)
+		if h.Name != "" && names[h.Name] {
+			errs.add(p.child("name"), ErrDuplicate, "hook %q defined twice", h.Name)
+		}
+		names[h.Name] = true
+	}
+	if m := f.Spec.Production; m != nil {
+		m.validate(&errs, "spec.production")
+	}
+	return errs
+}
+
+func (h *PowerHook) validate(errs *ErrorList, p fieldPath) {
+	if h.Name == "" {
+		errs.required(p.child("name"), "")
+	} else {
+		dns1123Label(errs, p.child("name"), h.Name)
+	}
+	switch {
+	case len(h.Nodes) == 0 && len(h.NodeSelector) == 0:
+		errs.required(p.child("nodes"), "name the nodes, or match them with nodeSelector")
+	case len(h.Nodes) > 0 && len(h.NodeSelector) > 0:
+		errs.add(p.child("nodeSelector"), ErrInvalid, "give nodes or nodeSelector, not both")
+	}
+	for i, n := range h.Nodes {
+		if msgs := validation.IsDNS1123Subdomain(n); len(msgs) > 0 {
+			errs.add(p.child("nodes").index(i), ErrInvalid, "invalid node name %q: %s", n, strings.Join(msgs, "; "))
+		}
+	}
+	validateLabels(errs, p.child("nodeSelector"), h.NodeSelector)
+	for _, c := range []struct {
+		field, text string
+		required    bool
+	}{{"off", h.Off, true}, {"on", h.On, true}, {"status", h.Status, false}} {
+		switch {
+		case strings.TrimSpace(c.text) == "" && c.required:
+			errs.required(p.child(c.field), "a shell command")
+		case c.text != "":
+			if _, err := RenderHook(c.text, HookNode{Name: "node", Address: "192.0.2.1"}); err != nil {
+				errs.add(p.child(c.field), ErrInvalid, "%v", err)
+			}
+		}
+	}
+	if h.Timeout < 0 {
+		errs.add(p.child("timeout"), ErrInvalid, "must be > 0")
+	}
+}
+
+func (m *ProductionMarker) validate(errs *ErrorList, p fieldPath) {
+	if len(m.Namespaces) == 0 && len(m.NodeLabels) == 0 {
+		errs.required(p.child("namespaces"), "a marker names namespaces, nodeLabels or both")
+	}
+	for i, ns := range m.Namespaces {
+		dns1123Label(errs, p.child("namespaces").index(i), ns)
+	}
+	validateLabels(errs, p.child("nodeLabels"), m.NodeLabels)
+}
+
+// Matches reports whether the hook switches the node named name with
+// these labels.
+func (h *PowerHook) Matches(name string, labels map[string]string) bool {
+	if len(h.Nodes) > 0 {
+		for _, n := range h.Nodes {
+			if n == name {
+				return true
+			}
+		}
+		return false
+	}
+	for k, v := range h.NodeSelector {
+		if got, ok := labels[k]; !ok || got != v {
+			return false
+		}
+	}
+	return true
+}
+
+// RenderHook expands a hook command for node n, shell-quoting every value
+// it inserts, so that a label value can never become shell syntax. A
+// template that does not parse, or names a field or label the node lacks,
+// is an error.
+func RenderHook(text string, n HookNode) (string, error) {
+	t, err := template.New("hook").Option("missingkey=error").Funcs(template.FuncMap{
+		"label": func(k string) (string, error) {
+			v, ok := n.Labels[k]
+			if !ok && n.Labels != nil {
+				return "", fmt.Errorf("node %s has no label %q", n.Name, k)
+			}
+			return ShellQuote(v), nil
+		},
+	}).Parse(text)
+	if err != nil {
+		return "", fmt.Errorf("command template: %w", err)
+	}
+	var b strings.Builder
+	if err := t.Execute(&b, hookData{ShellQuote(n.Name), ShellQuote(n.Address)}); err != nil {
+		return "", fmt.Errorf("command template: %w (a hook command knows {{.Node}}, {{.Address}} and {{label \"KEY\"}})", err)
+	}
+	return b.String(), nil
+}
+
+// hookData holds the values a hook command's template names.
+type hookData struct{ Node, Address string }
+
+// ShellQuote returns s as one POSIX shell word: unchanged when it holds
+// only characters the shell treats literally, else in single quotes.
+func ShellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%+=:,./_-") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
