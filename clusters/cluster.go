@@ -124,6 +124,14 @@ type ArchLoader interface {
 	LoadImageArchivesByArch(ctx context.Context, name string, archives map[string]string) error
 }
 
+// Publisher is implemented by drivers whose nodes pull edgeproof's own
+// images from a registry the user names rather than having them
+// imported: PublishImages pushes the per-architecture archives there and
+// returns the reference each original one is pulled by.
+type Publisher interface {
+	PublishImages(ctx context.Context, archives map[string]string) (map[string]string, error)
+}
+
 // NodeGuard is implemented by drivers of clusters edgeproof was handed:
 // GuardNode says, from a Node object alone, why faults may not touch it
 // (nil when they may), so that targets pick among the nodes that may.
@@ -452,6 +460,22 @@ func (c *Cluster) LoadImageArchives(ctx context.Context, archives map[string]str
 		}
 	}
 	return nil
+}
+
+// PublishImages makes edgeproof's own images (per-architecture archives,
+// as LoadImageArchives takes them) available to the nodes: pushed to the
+// registry of a driver that has one (see Publisher), else imported into
+// every node. It returns the reference to use for each original one; a
+// reference missing from it is used as it is.
+func (c *Cluster) PublishImages(ctx context.Context, archives map[string]string) (map[string]string, error) {
+	if p, ok := c.p.b.(Publisher); ok {
+		refs, err := p.PublishImages(ctx, archives)
+		if err != nil {
+			return nil, fmt.Errorf("publishing images for %q: %w", c.Name, err)
+		}
+		return refs, nil
+	}
+	return nil, c.LoadImageArchives(ctx, archives)
 }
 
 // Archs are the architectures of the cluster's nodes (kubernetes.io/arch),

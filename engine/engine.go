@@ -141,7 +141,8 @@ var built struct {
 	mutant bool   // built with the mutation suite's defects
 	archs  string // the architectures built, comma-separated
 	images images.Built
-	loaded map[string]string // cluster name -> archive loaded
+	loaded map[string]string            // cluster name -> archive loaded
+	refs   map[string]map[string]string // cluster name -> references it pulls by
 }
 
 // buildImages builds the fixture images, and the toxiproxy image when
@@ -176,18 +177,28 @@ func buildImages(ctx context.Context, o Options, proxy, mutant bool, say func(st
 			return workload.Images{}, fmt.Errorf("fixture images: %w", err)
 		}
 		built.root, built.proxy, built.archs, built.images, built.loaded = o.RepoRoot, proxy, archKey, b, map[string]string{}
+		built.refs = map[string]map[string]string{}
 		built.mutant = mutant
 	}
 	b := built.images
 	if built.loaded[o.Cluster.Name] != b.Archive {
 		say("loading fixture images into the nodes")
-		if err := o.Cluster.LoadImageArchives(ctx, b.Archives); err != nil {
+		refs, err := o.Cluster.PublishImages(ctx, b.Archives)
+		if err != nil {
 			return workload.Images{}, err
 		}
-		built.loaded[o.Cluster.Name] = b.Archive
+		built.loaded[o.Cluster.Name], built.refs[o.Cluster.Name] = b.Archive, refs
 	}
-	return workload.Images{Broker: b.Refs["edgeproof-broker"], Gateway: b.Refs["edgeproof-gateway"],
-		DeviceSim: b.Refs["edgeproof-devicesim"], Sink: b.Refs["edgeproof-sink"], Prober: b.Refs["edgeproof-prober"], Toxiproxy: b.Refs[images.Toxiproxy]}, nil
+	// A cluster whose nodes pull from a registry knows them by the pushed
+	// references.
+	ref := func(n string) string {
+		if r, ok := built.refs[o.Cluster.Name][b.Refs[n]]; ok {
+			return r
+		}
+		return b.Refs[n]
+	}
+	return workload.Images{Broker: ref("edgeproof-broker"), Gateway: ref("edgeproof-gateway"),
+		DeviceSim: ref("edgeproof-devicesim"), Sink: ref("edgeproof-sink"), Prober: ref("edgeproof-prober"), Toxiproxy: ref(images.Toxiproxy)}, nil
 }
 
 // injectWorkload performs a fault the workload driver does (device load

@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -24,6 +25,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/edgeproof/edgeproof/clusters"
+	"github.com/edgeproof/edgeproof/internal/oci"
 	"github.com/edgeproof/edgeproof/scenarios"
 )
 
@@ -45,6 +47,10 @@ type Options struct {
 	// nothing: nodes are listed and judged from the API, but commands on
 	// them fail.
 	NoAgent bool
+	// Registry, when set, is where edgeproof's own images (the agent's,
+	// the fixtures') are pushed for the nodes to pull, host[:port][/path];
+	// otherwise they are imported into each node through the agent.
+	Registry string
 	// Fleet holds the power hooks and the production marker (may be nil).
 	Fleet *scenarios.Fleet
 	// Production allows a run on a cluster that carries the fleet's
@@ -242,6 +248,22 @@ elif command -v k3s >/dev/null 2>&1; then exec k3s ctr --namespace=k8s.io images
 elif command -v microk8s >/dev/null 2>&1; then exec microk8s ctr --namespace=k8s.io images import --all-platforms --digests -
 fi
 echo "no ctr on this node: cannot import images" >&2; exit 127`
+
+// PublishImages implements clusters.Publisher: pushed to Options.Registry
+// when set (go-containerregistry; one multi-architecture index per
+// image), else imported into every node through its agent.
+func (d *Driver) PublishImages(ctx context.Context, archives map[string]string) (map[string]string, error) {
+	if d.o.Registry == "" {
+		return nil, d.LoadImageArchivesByArch(ctx, d.name, archives)
+	}
+	start := time.Now()
+	refs, err := oci.Push(ctx, archives, d.o.Registry)
+	if err != nil {
+		return nil, err
+	}
+	d.o.Logf("pushed %d images to %s in %s", len(refs), d.o.Registry, time.Since(start).Round(100*time.Millisecond))
+	return refs, nil
+}
 
 // LoadImageArchive implements clusters.Driver: every node imports the
 // archive through its agent.

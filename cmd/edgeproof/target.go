@@ -11,6 +11,7 @@ import (
 	"github.com/edgeproof/edgeproof/clusters"
 	"github.com/edgeproof/edgeproof/clusters/existing"
 	"github.com/edgeproof/edgeproof/fixtures/images"
+	"github.com/edgeproof/edgeproof/internal/oci"
 	"github.com/edgeproof/edgeproof/internal/progress"
 	"github.com/edgeproof/edgeproof/internal/repo"
 	"github.com/edgeproof/edgeproof/scenarios"
@@ -19,8 +20,8 @@ import (
 // target says which cluster a command acts on: one edgeproof created
 // (--cluster) or one it is handed (--kubeconfig, --context).
 type target struct {
-	cluster, kubeconfig, context, agentImage, fleet string
-	cmd                                             *cobra.Command
+	cluster, kubeconfig, context, agentImage, fleet, registry string
+	cmd                                                       *cobra.Command
 	// production allows a cluster carrying the fleet's production marker.
 	production bool
 	// noAgent opens an existing cluster without installing the agent
@@ -35,6 +36,7 @@ func (t *target) flags(cmd *cobra.Command, verb string) {
 	f.StringVar(&t.kubeconfig, "kubeconfig", "", "kubeconfig of a cluster edgeproof did not create, to "+verb+" through the API server and a node agent (no Docker, kind or QEMU)")
 	f.StringVar(&t.context, "context", "", "context of --kubeconfig (default: its current context)")
 	f.StringVar(&t.agentImage, "agent-image", "", "node agent image the nodes can pull (default: edgeproof's own, which must already be on every node: edgeproof image agent)")
+	f.StringVar(&t.registry, "registry", "", "registry the --kubeconfig cluster's nodes pull from, host[:port][/path]: edgeproof pushes its agent and fixture images there (credentials from ~/.docker/config.json) instead of importing them through the agent")
 	f.StringVar(&t.fleet, "fleet", "", "fleet file of the --kubeconfig cluster: its nodes' power hooks and its production marker (docs/existing-clusters.md)")
 	f.BoolVar(&t.production, "production", false, "run even though the cluster carries the fleet file's production marker")
 }
@@ -61,13 +63,21 @@ func (t *target) open(ctx context.Context, p *progress.Printer) (*clusters.Clust
 				return nil, err
 			}
 			img = built.Refs[images.Agent]
+			if t.registry != "" {
+				p.Infof("  pushing the node agent's image to %s", t.registry)
+				pushed, err := oci.Push(ctx, built.Archives, t.registry)
+				if err != nil {
+					return nil, fmt.Errorf("pushing the node agent's image: %w", err)
+				}
+				img = pushed[img]
+			}
 		}
 		return existing.Open(ctx, existing.Options{Kubeconfig: t.kubeconfig, Context: t.context, AgentImage: img, NoAgent: t.noAgent,
-			Fleet: fleet, Production: t.production, Logf: func(f string, a ...any) { p.Infof("  "+f, a...) }})
+			Fleet: fleet, Production: t.production, Registry: t.registry, Logf: func(f string, a ...any) { p.Infof("  "+f, a...) }})
 	case t.context != "":
 		return nil, errors.New("--context needs --kubeconfig")
-	case t.fleet != "" || t.cmd.Flags().Changed("production"):
-		return nil, errors.New("--fleet and --production are for a cluster given with --kubeconfig")
+	case t.fleet != "" || t.registry != "" || t.cmd.Flags().Changed("production"):
+		return nil, errors.New("--fleet, --registry and --production are for a cluster given with --kubeconfig")
 	case t.cluster == "":
 		return nil, fmt.Errorf("--cluster (or $%s) or --kubeconfig is required", EnvCluster)
 	}
