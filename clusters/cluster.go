@@ -56,6 +56,11 @@ type PowerSwitch interface {
 	// CheckPower fails unless the switch can reach the node's power and
 	// finds it on; it changes nothing.
 	CheckPower(ctx context.Context) error
+	// ArmPowerOn arranges, outside this process, for the power to be
+	// switched on at the given moment even if this process is gone by
+	// then: the dead-man of a node that cannot run one itself. Start
+	// disarms it.
+	ArmPowerOn(ctx context.Context, at time.Time) error
 }
 
 // Op names a node operation that a driver may lack (see Limited).
@@ -605,6 +610,15 @@ func (n *Node) PowerSwitched() bool {
 func (n *Node) CheckPower(ctx context.Context) error {
 	if p, ok := n.ops.(PowerSwitch); ok {
 		return wrap(n, "check power", p.CheckPower(ctx))
+	}
+	return nil
+}
+
+// ArmPowerOn arms a power-switched node's dead-man (see PowerSwitch); a
+// node without a switch needs none.
+func (n *Node) ArmPowerOn(ctx context.Context, at time.Time) error {
+	if p, ok := n.ops.(PowerSwitch); ok {
+		return wrap(n, "arm power-on", p.ArmPowerOn(ctx, at))
 	}
 	return nil
 }

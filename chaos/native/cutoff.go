@@ -95,7 +95,7 @@ func inputFile(id string, i int) string {
 func (s *script) shell(id string) string {
 	lines := []string{"trap 'rm -f " + recovery.RunDir + "/" + id + ".in*' EXIT", "set -e",
 		// The fault's true start, for the run's measurements.
-		"date +%s%N > " + recovery.AppliedFile(id)}
+		"mkdir -p " + recovery.RunDir, "date +%s%N > " + recovery.AppliedFile(id)}
 	for i, args := range s.args {
 		q := make([]string, len(args))
 		for j, a := range args {

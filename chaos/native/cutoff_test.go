@@ -55,6 +55,26 @@ func TestCutOffScriptRunsEachCommandWithItsInput(t *testing.T) {
 	}
 }
 
+// A script whose commands take no input runs where nothing was written to
+// the node before (no /run/edgeproof yet), and stamps when it applied the
+// fault there.
+func TestCutOffScriptWithoutInputStampsItsStart(t *testing.T) {
+	dir := t.TempDir()
+	s := &script{}
+	s.Exec(context.Background(), "true")
+	run := strings.ReplaceAll(s.shell("x2"), recovery.RunDir, filepath.Join(dir, "run"))
+	if out, err := exec.Command("sh", "-c", run).CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s\n%s", err, out, run)
+	}
+	out, err := os.ReadFile(strings.ReplaceAll(recovery.AppliedFile("x2"), recovery.RunDir, filepath.Join(dir, "run")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if at, err := parseStamp(out); err != nil || time.Since(at) > time.Minute || time.Since(at) < 0 {
+		t.Errorf("applied stamp %q: %v", out, err)
+	}
+}
+
 // stamp writes, on a fake node, what its dead-man timer writes when it
 // healed entry id at t.
 func stamp(n *fakecluster.Node, id string, t time.Time) {

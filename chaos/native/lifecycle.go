@@ -2,6 +2,7 @@ package native
 
 import (
 	"context"
+	"time"
 
 	"github.com/edgeproof/edgeproof/chaos"
 	"github.com/edgeproof/edgeproof/chaos/journal"
@@ -37,6 +38,13 @@ func (b *Backend) lifecycle(ctx context.Context, f scenarios.Fault) (chaos.Recov
 	err = each(ctx, nodes, func(ctx context.Context, n *clusters.Node) error {
 		switch f.Kind {
 		case scenarios.NodePowerLoss:
+			// A node whose power is switched from outside cannot heal
+			// itself: its dead-man runs here, detached from this process.
+			if d := f.Duration.Std(); d > 0 {
+				if err := n.ArmPowerOn(ctx, time.Now().Add(d+DeadManMargin)); err != nil {
+					return err
+				}
+			}
 			return n.Kill(ctx)
 		case scenarios.NodeStop:
 			return n.Stop(ctx)

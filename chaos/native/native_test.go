@@ -709,6 +709,9 @@ func TestPowerLossThroughASwitchIsRecoveredWhateverTheNodeSays(t *testing.T) {
 	if err := rec(ctx); err != nil {
 		t.Fatal(err)
 	}
+	if !strings.Contains(fakecluster.Join(e.fb.Calls()), "a1 arm-power-on") {
+		t.Errorf("no dead-man armed for the power-on: %v", e.fb.Calls())
+	}
 	if !slices.Contains(e.fb.Calls(), "a1 start") || e.state("a1") != "running" {
 		t.Fatalf("a1 was not powered on: %v", e.fb.Calls())
 	}

@@ -72,6 +72,7 @@ type Driver struct {
 
 	mu        sync.Mutex
 	installed bool
+	deadMen   deadMen
 }
 
 var _ clusters.Driver = (*Driver)(nil)
@@ -217,7 +218,7 @@ func (d *Driver) Nodes(ctx context.Context, _ string) ([]clusters.NodeOps, error
 	if err != nil {
 		return nil, fmt.Errorf("%s: listing nodes: %w", d.where(), err)
 	}
-	hooks, err := powerHooks(d.o.Fleet, list.Items)
+	hooks, err := powerHooks(d.o.Fleet, list.Items, &d.deadMen)
 	if err != nil {
 		return nil, err
 	}

@@ -36,7 +36,7 @@ func (d *Driver) checkFleet(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listing nodes: %w", err)
 	}
-	_, err = powerHooks(f, nodes.Items)
+	_, err = powerHooks(f, nodes.Items, &d.deadMen)
 	return err
 }
 

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -27,6 +28,15 @@ type power struct {
 	hook *scenarios.PowerHook
 	file string // the fleet file, for messages
 	node scenarios.HookNode
+	// armed holds the dead-man shells by node, shared by every power of a
+	// driver (nodes are looked up afresh between a fault and its heal).
+	armed *deadMen
+}
+
+// deadMen are the detached shells that will switch nodes on.
+type deadMen struct {
+	mu  sync.Mutex
+	pid map[string]int // node -> process group of its shell
 }
 
 // powered is a node whose power a hook switches.
@@ -46,10 +56,75 @@ func (n *powered) Kill(ctx context.Context) error {
 	return err
 }
 
-// Start implements clusters.NodeOps: the hook's on command.
+// Start implements clusters.NodeOps: the hook's on command, after which
+// the node's dead-man is no longer needed.
 func (n *powered) Start(ctx context.Context) error {
 	_, err := n.p.run(ctx, "on", n.p.hook.On)
+	if err == nil {
+		n.p.disarm()
+	}
 	return err
+}
+
+// ArmPowerOn implements clusters.PowerSwitch: a shell in its own session,
+// which outlives this process, sleeps until at and then runs the hook's on
+// command (which succeeds on a node that is on, so a shell left armed by a
+// killed run does no harm after a later recover).
+func (n *powered) ArmPowerOn(_ context.Context, at time.Time) error {
+	script, err := scenarios.RenderHook(n.p.hook.On, n.p.node)
+	if err != nil {
+		return fmt.Errorf("%s: %w", n.p.what("on"), err)
+	}
+	sleep, err := sleepProgram()
+	if err != nil {
+		return fmt.Errorf("%s: starting its dead-man: %w", n.p.what("on"), err)
+	}
+	secs := int(time.Until(at).Seconds() + 0.999)
+	cmd := exec.Command("/bin/sh", "-c", fmt.Sprintf("%s %d && exec /bin/sh -c %s", sleep, max(secs, 0), scenarios.ShellQuote(script)))
+	cmd.Env = n.p.env()
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("%s: starting its dead-man: %w", n.p.what("on"), err)
+	}
+	go func() { _ = cmd.Wait() }() // reaped while this process lives
+	n.p.disarm()
+	n.p.armed.mu.Lock()
+	if n.p.armed.pid == nil {
+		n.p.armed.pid = map[string]int{}
+	}
+	n.p.armed.pid[n.p.node.Name] = cmd.Process.Pid
+	n.p.armed.mu.Unlock()
+	return nil
+}
+
+// sleepProgram finds sleep(1) on PATH or where Debian and most
+// distributions keep it: a dead-man whose sleep failed would switch the
+// node on at once, before the fault.
+func sleepProgram() (string, error) {
+	if p, err := exec.LookPath("sleep"); err == nil {
+		return p, nil
+	}
+	for _, p := range []string{"/usr/bin/sleep", "/bin/sleep"} {
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	return "", errors.New("no sleep program on PATH, in /usr/bin or /bin")
+}
+
+// disarm stops the node's dead-man shell, if this process armed one.
+func (p *power) disarm() {
+	p.armed.mu.Lock()
+	defer p.armed.mu.Unlock()
+	if pid, ok := p.armed.pid[p.node.Name]; ok {
+		_ = syscall.Kill(-pid, syscall.SIGKILL)
+		delete(p.armed.pid, p.node.Name)
+	}
+}
+
+// env is the environment of the hook's commands.
+func (p *power) env() []string {
+	return append(os.Environ(), "EDGEPROOF_NODE="+p.node.Name, "EDGEPROOF_NODE_ADDRESS="+p.node.Address)
 }
 
 // CheckPower implements clusters.PowerSwitch: the hook's status command,
@@ -99,7 +174,7 @@ func (p *power) run(ctx context.Context, which, text string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", script)
-	cmd.Env = append(os.Environ(), "EDGEPROOF_NODE="+p.node.Name, "EDGEPROOF_NODE_ADDRESS="+p.node.Address)
+	cmd.Env = p.env()
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second
@@ -125,7 +200,7 @@ func lastLine(out string) string {
 // powerHooks finds each node's power hook in the fleet file. A node
 // matched by two hooks, or a hook naming a node the cluster lacks, is an
 // error: the run must not guess which command cuts a machine's power.
-func powerHooks(f *scenarios.Fleet, nodes []corev1.Node) (map[string]*power, error) {
+func powerHooks(f *scenarios.Fleet, nodes []corev1.Node, armed *deadMen) (map[string]*power, error) {
 	out := map[string]*power{}
 	if f == nil {
 		return out, nil
@@ -141,7 +216,7 @@ func powerHooks(f *scenarios.Fleet, nodes []corev1.Node) (map[string]*power, err
 			if prev := out[n.Name]; prev != nil {
 				return nil, fmt.Errorf("fleet file %s: node %s matches power hooks %s and %s: a node needs exactly one", f.Source(), n.Name, prev.hook.Name, h.Name)
 			}
-			p := &power{hook: h, file: f.Source(), node: scenarios.HookNode{Name: n.Name, Address: internalIP(n), Labels: n.Labels}}
+			p := &power{hook: h, file: f.Source(), node: scenarios.HookNode{Name: n.Name, Address: internalIP(n), Labels: n.Labels}, armed: armed}
 			for which, text := range map[string]string{"off": h.Off, "on": h.On, "status": h.Status} {
 				if _, err := scenarios.RenderHook(text, p.node); text != "" && err != nil {
 					return nil, fmt.Errorf("fleet file %s: %s: %w", f.Source(), p.what(which), err)

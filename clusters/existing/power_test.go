@@ -34,7 +34,7 @@ func TestPowerHooksMatchEachNodeOnce(t *testing.T) {
 	f := fleet(t, `  power:
     - {name: pis, nodeSelector: {pool: pis}, off: "echo off {{.Node}}", on: "echo on"}
 `)
-	hooks, err := powerHooks(f, nodes)
+	hooks, err := powerHooks(f, nodes, &deadMen{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func TestPowerHooksMatchEachNodeOnce(t *testing.T) {
     - {name: a, nodes: [pi-1], off: 'pdu {{label "outlet"}} off', on: y}
 `: `power hook a (fleet.yaml) off for node pi-1: command template: template: hook:1:6: executing "hook" at <label "outlet">: error calling label: node pi-1 has no label "outlet"`,
 	} {
-		if _, err := powerHooks(fleet(t, spec), nodes); err == nil || !strings.Contains(err.Error(), want) {
+		if _, err := powerHooks(fleet(t, spec), nodes, &deadMen{}); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("got %v\nwant %s", err, want)
 		}
 	}
@@ -63,7 +63,7 @@ func TestPowerHooksMatchEachNodeOnce(t *testing.T) {
 func poweredNode(t *testing.T, off, on, status string, timeout time.Duration) *powered {
 	t.Helper()
 	h := &scenarios.PowerHook{Name: "h", Off: off, On: on, Status: status, Timeout: scenarios.Duration(timeout)}
-	return &powered{node: &node{name: "pi-1"}, p: &power{hook: h, file: "fleet.yaml", node: scenarios.HookNode{Name: "pi-1", Address: "10.0.0.9"}}}
+	return &powered{node: &node{name: "pi-1"}, p: &power{hook: h, file: "fleet.yaml", node: scenarios.HookNode{Name: "pi-1", Address: "10.0.0.9"}, armed: &deadMen{}}}
 }
 
 func TestPowerHookCommands(t *testing.T) {
@@ -154,5 +154,49 @@ func readFile(t *testing.T, path string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return strings.TrimSpace(string(b))
+}
+
+// The dead-man shell outlives nothing here, but runs on its own: it
+// switches the node on at its time unless a heal came first.
+func TestPowerDeadMan(t *testing.T) {
+	dir := t.TempDir()
+	on := "echo on >> " + dir + "/{{.Node}}"
+	ctx := context.Background()
+
+	// The user's PATH may hold only what the hooks need (here nothing):
+	// the dead-man must still sleep, not fire at once.
+	t.Setenv("PATH", "")
+	fired := poweredNode(t, "true", on, "", time.Minute)
+	armed := time.Now()
+	if err := fired.ArmPowerOn(ctx, time.Now().Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for readFileOr(dir+"/pi-1") == "" && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if got := readFileOr(dir + "/pi-1"); got != "on" {
+		t.Fatalf("the dead-man did not power the node on: %q", got)
+	}
+	if time.Since(armed) < 900*time.Millisecond {
+		t.Fatalf("the dead-man fired after %s, before its time", time.Since(armed))
+	}
+
+	healed := poweredNode(t, "true", "echo on >> "+dir+"/healed", "", time.Minute)
+	if err := healed.ArmPowerOn(ctx, time.Now().Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if err := healed.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second)
+	if got := readFileOr(dir + "/healed"); got != "on" {
+		t.Fatalf("after a heal the dead-man must not fire: the on command ran %q", got)
+	}
+}
+
+func readFileOr(path string) string {
+	b, _ := os.ReadFile(path)
 	return strings.TrimSpace(string(b))
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/edgeproof/edgeproof/clusters"
 )
@@ -59,6 +60,12 @@ type switched struct{ *Node }
 
 // CheckPower implements clusters.PowerSwitch.
 func (s switched) CheckPower(context.Context) error { return s.SwitchErr }
+
+// ArmPowerOn implements clusters.PowerSwitch: recorded as a call.
+func (s switched) ArmPowerOn(_ context.Context, at time.Time) error {
+	s.b.record("%s arm-power-on %s", s.name, at.Format(time.RFC3339))
+	return nil
+}
 
 // State implements clusters.NodeOps: a node without power still looks
 // running.
