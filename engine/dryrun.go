@@ -56,6 +56,8 @@ func selfHealed(c *clusters.Cluster, k scenarios.FaultKind) string {
 		return ", by a timer on the node at the planned end (the node cannot be reached while it is in force)"
 	case scenarios.NodeIsolate, scenarios.ZonePartition, scenarios.UplinkFlap:
 		return ", by a timer on the node at the planned end when the cut includes the control plane (the node cannot be reached while it is in force)"
+	case scenarios.NodePowerLoss:
+		return ", by the on command of the node's power hook (fleet file); a shell left on this machine runs it at the planned end plus 15 s should this run die"
 	}
 	return ""
 }

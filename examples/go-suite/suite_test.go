@@ -34,15 +34,21 @@ var cluster *clusters.Cluster
 // one), or a kind cluster edgeproof created (EDGEPROOF_CLUSTER). On the
 // site's cluster, E2E_AGENT_IMAGE is the node agent's image, already on
 // the nodes or pullable by them (`edgeproof image agent --ref` prints
-// edgeproof's own).
+// edgeproof's own), and E2E_FLEET an optional fleet file: the nodes' power
+// hooks and the site's production marker.
 var _ = BeforeSuite(func(ctx SpecContext) {
 	var err error
 	switch kubeconfig, name := os.Getenv("E2E_KUBECONFIG"), os.Getenv("EDGEPROOF_CLUSTER"); {
 	case kubeconfig != "":
+		var fleet *scenarios.Fleet
+		if file := os.Getenv("E2E_FLEET"); file != "" {
+			fleet, err = scenarios.LoadFleet(file)
+			Expect(err).NotTo(HaveOccurred())
+		}
 		// Node faults go through edgeproof's node agent, installed for the
 		// suite and removed after it.
 		cluster, err = existing.Open(ctx, existing.Options{Kubeconfig: kubeconfig, Context: os.Getenv("E2E_CONTEXT"),
-			AgentImage: os.Getenv("E2E_AGENT_IMAGE"), Logf: func(format string, args ...any) {
+			AgentImage: os.Getenv("E2E_AGENT_IMAGE"), Fleet: fleet, Logf: func(format string, args ...any) {
 				GinkgoWriter.Printf(format+"\n", args...)
 			}})
 		Expect(err).NotTo(HaveOccurred(), "cluster of %s", kubeconfig)
