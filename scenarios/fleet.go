@@ -3,6 +3,7 @@ package scenarios
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"text/template"
 	"time"
@@ -139,12 +140,7 @@ func (m *ProductionMarker) validate(errs *ErrorList, p fieldPath) {
 // these labels.
 func (h *PowerHook) Matches(name string, labels map[string]string) bool {
 	if len(h.Nodes) > 0 {
-		for _, n := range h.Nodes {
-			if n == name {
-				return true
-			}
-		}
-		return false
+		return slices.Contains(h.Nodes, name)
 	}
 	for k, v := range h.NodeSelector {
 		if got, ok := labels[k]; !ok || got != v {
