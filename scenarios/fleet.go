@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/edgeproof/edgeproof/internal/command"
 )
 
 // KindFleet is the kind every fleet file declares.
@@ -161,14 +163,14 @@ func RenderHook(text string, n HookNode) (string, error) {
 			if !ok && n.Labels != nil {
 				return "", fmt.Errorf("node %s has no label %q", n.Name, k)
 			}
-			return ShellQuote(v), nil
+			return command.Quote(v), nil
 		},
 	}).Parse(text)
 	if err != nil {
 		return "", fmt.Errorf("command template: %w", err)
 	}
 	var b strings.Builder
-	if err := t.Execute(&b, hookData{ShellQuote(n.Name), ShellQuote(n.Address)}); err != nil {
+	if err := t.Execute(&b, hookData{command.Quote(n.Name), command.Quote(n.Address)}); err != nil {
 		return "", fmt.Errorf("command template: %w (a hook command knows {{.Node}}, {{.Address}} and {{label \"KEY\"}})", err)
 	}
 	return b.String(), nil
@@ -176,12 +178,3 @@ func RenderHook(text string, n HookNode) (string, error) {
 
 // hookData holds the values a hook command's template names.
 type hookData struct{ Node, Address string }
-
-// ShellQuote returns s as one POSIX shell word: unchanged when it holds
-// only characters the shell treats literally, else in single quotes.
-func ShellQuote(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%+=:,./_-") == "" {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}

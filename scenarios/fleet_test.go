@@ -61,9 +61,6 @@ func TestRenderHookQuotes(t *testing.T) {
 	if _, err := RenderHook(`x {{label "missing"}}`, HookNode{Name: "pi-1", Labels: map[string]string{}}); err == nil || !strings.Contains(err.Error(), `node pi-1 has no label "missing"`) {
 		t.Errorf("missing label: %v", err)
 	}
-	if q := ShellQuote("it's"); q != `'it'\''s'` {
-		t.Errorf("ShellQuote = %s", q)
-	}
 }
 
 // The fleet files shipped as examples load.

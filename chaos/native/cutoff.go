@@ -13,6 +13,7 @@ import (
 	"github.com/edgeproof/edgeproof/chaos/journal"
 	"github.com/edgeproof/edgeproof/chaos/recovery"
 	"github.com/edgeproof/edgeproof/clusters"
+	"github.com/edgeproof/edgeproof/internal/command"
 	"github.com/edgeproof/edgeproof/internal/sleep"
 	"github.com/edgeproof/edgeproof/scenarios"
 )
@@ -99,7 +100,7 @@ func (s *script) shell(id string) string {
 	for i, args := range s.args {
 		q := make([]string, len(args))
 		for j, a := range args {
-			q[j] = shellQuote(a)
+			q[j] = command.Quote(a)
 		}
 		line := strings.Join(q, " ")
 		if s.stdins[i] != nil {
@@ -108,10 +109,6 @@ func (s *script) shell(id string) string {
 		lines = append(lines, line)
 	}
 	return strings.Join(lines, "\n")
-}
-
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // handOver has node n apply run's commands by itself, CutOffApplyDelay

@@ -3,8 +3,6 @@ package native
 import (
 	"context"
 	"fmt"
-	"regexp"
-	"strings"
 	"time"
 
 	"github.com/edgeproof/edgeproof/chaos/journal"
@@ -15,38 +13,6 @@ import (
 // fires: the run heals at the planned end and disarms the timer within a
 // few seconds, so the timer only acts when the run could not.
 var DeadManMargin = 15 * time.Second
-
-// safeWord is what may appear unquoted in a dead-man script: journal ids,
-// iptables comments, device and unit names are all of this form.
-var safeWord = regexp.MustCompile(`^[A-Za-z0-9@._:-]+$`)
-
-// deadManScript is the shell equivalent of the recovery actions for one
-// node, or false when an action has none (a node start needs the
-// provider). Each line is idempotent, as the actions are.
-func deadManScript(actions []journal.Action) (string, bool) {
-	var lines []string
-	for _, a := range actions {
-		for _, w := range []string{a.Comment, a.Dev, a.Unit} {
-			if w != "" && !safeWord.MatchString(w) {
-				return "", false
-			}
-		}
-		switch a.Op {
-		case journal.OpIptablesFlushComment:
-			// Delete every rule carrying the comment, in whichever table.
-			lines = append(lines, `iptables-save | awk -v c='`+a.Comment+`' '/^\*/{t=substr($0,2)} /^-A / && index($0,c){sub(/^-A /,"-D "); print "-t " t " " $0}' | while read -r r; do eval "iptables -w $r"; done`)
-		case journal.OpTCDelRoot:
-			lines = append(lines, "tc qdisc del dev "+a.Dev+" root 2>/dev/null || true")
-		case journal.OpSystemctlStart:
-			lines = append(lines, "systemctl start "+a.Unit)
-		case journal.OpSystemctlStop:
-			lines = append(lines, "systemctl stop "+a.Unit+" 2>/dev/null || true")
-		default:
-			return "", false
-		}
-	}
-	return strings.Join(lines, "\n"), len(lines) > 0
-}
 
 // armDeadMan starts, on each unattended node of the entry, a transient
 // systemd timer that runs the entry's recovery at the fault's planned end
@@ -83,7 +49,7 @@ func (b *Backend) armDeadMan(ctx context.Context, e journal.Entry, d time.Durati
 		if !n.Unattended() {
 			continue
 		}
-		script, ok := deadManScript(byNode[n.Name()])
+		script, ok := recovery.NodeScript(byNode[n.Name()])
 		if !ok {
 			continue
 		}

@@ -16,7 +16,7 @@ import (
 )
 
 func TestDeadManScript(t *testing.T) {
-	script, ok := deadManScript([]journal.Action{
+	script, ok := recovery.NodeScript([]journal.Action{
 		{Op: journal.OpIptablesFlushComment, Node: "a1", Comment: "edgeproof-x1"},
 		{Op: journal.OpTCDelRoot, Node: "a1", Dev: "eth0"},
 		{Op: journal.OpSystemctlStart, Node: "a1", Unit: "kubelet"},
@@ -37,7 +37,7 @@ func TestDeadManScript(t *testing.T) {
 		{Op: journal.OpSystemctlStop, Node: "a1", Unit: "x; reboot"},
 		{Op: journal.OpIptablesFlushComment, Node: "a1", Comment: "it's"},
 	} {
-		if s, ok := deadManScript([]journal.Action{a}); ok {
+		if s, ok := recovery.NodeScript([]journal.Action{a}); ok {
 			t.Errorf("%+v scripted as %q", a, s)
 		}
 	}
@@ -69,7 +69,7 @@ COMMIT
 	}
 	write("iptables-save", `cat "$(dirname "$0")/save.txt"`)
 	write("iptables", `printf '%s|' "$@" >> "$(dirname "$0")/calls"; echo >> "$(dirname "$0")/calls"`)
-	script, _ := deadManScript([]journal.Action{{Op: journal.OpIptablesFlushComment, Node: "a1", Comment: "edgeproof-x1"}})
+	script, _ := recovery.NodeScript([]journal.Action{{Op: journal.OpIptablesFlushComment, Node: "a1", Comment: "edgeproof-x1"}})
 	cmd := exec.Command("sh", "-c", script)
 	cmd.Env = append(os.Environ(), "PATH="+dir+":"+os.Getenv("PATH"))
 	if out, err := cmd.CombinedOutput(); err != nil {

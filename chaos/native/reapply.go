@@ -2,12 +2,14 @@ package native
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
+	"k8s.io/apimachinery/pkg/util/wait"
+
 	"github.com/edgeproof/edgeproof/chaos"
 	"github.com/edgeproof/edgeproof/clusters"
-	"github.com/edgeproof/edgeproof/internal/sleep"
 )
 
 // A node's network state (iptables rules, qdiscs) lives in its network
@@ -78,19 +80,15 @@ var BootTimeout = 5 * time.Minute
 
 // answers waits until n runs a command, or timeout passes.
 func answers(ctx context.Context, n *clusters.Node, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		_, err := n.Exec(ctx, "true")
-		if err == nil {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("node %s did not answer within %s of its start: %w", n.Name(), timeout, err)
-		}
-		if !sleep.For(ctx, 2*time.Second) {
-			return ctx.Err()
-		}
+	var last error
+	err := wait.PollUntilContextTimeout(ctx, 2*time.Second, timeout, true, func(ctx context.Context) (bool, error) {
+		_, last = n.Exec(ctx, "true")
+		return last == nil, nil
+	})
+	if err != nil {
+		return fmt.Errorf("node %s did not answer within %s of its start: %w", n.Name(), timeout, errors.Join(err, last))
 	}
+	return nil
 }
 
 // tracked makes a network fault's recovery forget it once healed, and

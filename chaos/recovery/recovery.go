@@ -171,21 +171,19 @@ func (env *Env) disarm(ctx context.Context, e journal.Entry) error {
 	return nil
 }
 
-// armed reports whether entry e left a timer on node: one of its steps
-// there has a shell form the node can run by itself (see chaos/native's
-// dead-man timer). A node brought back by its provider or power switch
-// has none, and may still be booting when its entry is healed.
+// armed reports whether entry e left a timer on node: its steps there
+// have a NodeScript, as chaos/native's dead-man timer requires. A node
+// brought back by its provider or power switch has none, and may still be
+// booting when its entry is healed.
 func armed(e journal.Entry, node string) bool {
+	var steps []journal.Action
 	for _, a := range e.Recovery {
-		if a.Node != node {
-			continue
-		}
-		switch a.Op {
-		case journal.OpIptablesFlushComment, journal.OpTCDelRoot, journal.OpSystemctlStart, journal.OpSystemctlStop:
-			return true
+		if a.Node == node {
+			steps = append(steps, a)
 		}
 	}
-	return false
+	_, ok := NodeScript(steps)
+	return ok
 }
 
 // Result is what RecoverAll did with one pending entry.

@@ -15,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/edgeproof/edgeproof/clusters"
+	"github.com/edgeproof/edgeproof/internal/command"
 	"github.com/edgeproof/edgeproof/scenarios"
 )
 
@@ -80,7 +81,7 @@ func (n *powered) ArmPowerOn(_ context.Context, at time.Time) error {
 		return fmt.Errorf("%s: starting its dead-man: %w", n.p.what("on"), err)
 	}
 	secs := int(time.Until(at).Seconds() + 0.999)
-	cmd := exec.Command("/bin/sh", "-c", fmt.Sprintf("%s %d && exec /bin/sh -c %s", scenarios.ShellQuote(sleep), max(secs, 0), scenarios.ShellQuote(script)))
+	cmd := exec.Command("/bin/sh", "-c", fmt.Sprintf("%s %d && exec /bin/sh -c %s", command.Quote(sleep), max(secs, 0), command.Quote(script)))
 	cmd.Env = n.p.env()
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {

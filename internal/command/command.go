@@ -137,3 +137,12 @@ func LowPriorityArgv(name string, args []string) (string, []string) {
 	}
 	return argv[0], argv[1:]
 }
+
+// Quote returns s as one POSIX shell word: unchanged when it holds only
+// characters the shell takes literally, else in single quotes.
+func Quote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%+=:,./_-") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
