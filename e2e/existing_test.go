@@ -71,6 +71,10 @@ spec:
   - name: health
     http: {service: nats, port: 8222, path: /healthz, expectStatus: 200}
     interval: 200ms
+  # A message's round trip through NATS's MQTT listener, a fresh
+  # connection per attempt.
+  - name: mqtt-loop
+    mqtt: {service: nats, port: 1883, topic: site/probe}
   faults:
   - name: kill-container
     kind: container-kill
@@ -101,6 +105,13 @@ spec:
     kind: availability
     metric: successRatio
     probe: health
+    budget: 90%
+  # The same budget for the round trip: each kill costs an attempt or two
+  # (1 s apart) while the Service drops the killed server.
+  - name: mqtt-available
+    kind: availability
+    metric: successRatio
+    probe: mqtt-loop
     budget: 90%
 `
 

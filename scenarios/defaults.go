@@ -123,6 +123,9 @@ func (d *DeviceSpec) defaults() {
 	if d.QoS == nil {
 		d.QoS = ptr[int32](DefaultQoS)
 	}
+	if d.Endpoint != nil {
+		d.Endpoint.MQTTClient.defaults()
+	}
 	if j := d.JSON; j != nil {
 		for _, f := range []struct {
 			v   *string
@@ -219,6 +222,21 @@ func (p *Probe) defaults() {
 	}
 	if p.HTTP != nil && p.HTTP.Path == "" {
 		p.HTTP.Path = "/"
+	}
+	if m := p.MQTT; m != nil {
+		m.MQTTClient.defaults()
+		if m.Topic == "" {
+			m.Topic = "edgeproof/probe/" + p.Name
+		}
+		if m.QoS == nil {
+			m.QoS = ptr[int32](DefaultQoS)
+		}
+	}
+}
+
+func (c *MQTTClient) defaults() {
+	if c.Protocol == "" {
+		c.Protocol = MQTT311
 	}
 }
 

@@ -31,7 +31,7 @@ type DeviceSpec struct {
 	QoS *int32 `json:"qos,omitempty"`
 	// Endpoint is an MQTT endpoint of the user's application the devices
 	// publish to, instead of the reference pipeline's gateway of their
-	// zone. MQTT 3.1.1, no TLS or credentials.
+	// zone.
 	Endpoint *EndpointSpec `json:"endpoint,omitempty"`
 	// Topic is the topic each device publishes to, {device} standing for
 	// its id, e.g. site/{device}/telemetry; defaults to telemetry/{device}.
@@ -49,6 +49,7 @@ type EndpointSpec struct {
 	Service string `json:"service"`
 	// Port is the Service port.
 	Port int32 `json:"port"`
+	MQTTClient
 }
 
 // JSONFields names the fields of a JSON device message.

@@ -111,6 +111,7 @@ var (
 	timerSets        = []Timers{TimersFastFailure, TimersDefault}
 	fixtures         = []Fixture{FixtureBroker, FixtureGateway, FixtureDeviceSim, FixtureSink}
 	trafficPatterns  = []TrafficPattern{DeviceSteady, DeviceBurst, DeviceReconnectStorm}
+	mqttProtocols    = []MQTTProtocol{MQTT311, MQTT5}
 	directions       = []Direction{DirectionIngress, DirectionEgress, DirectionBoth}
 	signals          = []Signal{SignalTerm, SignalKill}
 	uplinkLayers     = []UplinkLayer{LayerNode, LayerProxy}

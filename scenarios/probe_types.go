@@ -5,7 +5,7 @@ package scenarios
 // availability metrics successRatio (the share of attempts that
 // succeeded) and longestOutage (from the start of the first failed attempt
 // to the end of the next successful one) for objectives that name it.
-// Set exactly one of http and tcp.
+// Set exactly one of http, tcp and mqtt.
 type Probe struct {
 	// Name identifies the probe; objectives refer to it. A DNS-1123 label,
 	// unique within the scenario.
@@ -14,6 +14,8 @@ type Probe struct {
 	HTTP *HTTPProbe `json:"http,omitempty"`
 	// TCP probes by opening a connection.
 	TCP *TCPProbe `json:"tcp,omitempty"`
+	// MQTT probes with a message that makes a round trip through a broker.
+	MQTT *MQTTProbe `json:"mqtt,omitempty"`
 	// Interval is the time between the starts of two attempts; defaults to
 	// 1s.
 	Interval Duration `json:"interval,omitempty"`
@@ -50,6 +52,8 @@ func (p Probe) Service() (string, int32) {
 		return p.HTTP.Service, p.HTTP.Port
 	case p.TCP != nil:
 		return p.TCP.Service, p.TCP.Port
+	case p.MQTT != nil:
+		return p.MQTT.Service, p.MQTT.Port
 	}
 	return "", 0
 }

@@ -100,6 +100,7 @@ var enums = map[reflect.Type][]string{
 	reflect.TypeFor[Timers]():                       strs(timerSets),
 	reflect.TypeFor[Fixture]():                      strs(fixtures),
 	reflect.TypeFor[TrafficPattern]():               strs(trafficPatterns),
+	reflect.TypeFor[MQTTProtocol]():                 strs(mqttProtocols),
 	reflect.TypeFor[FaultKind]():                    strs(faultKindOrder),
 	reflect.TypeFor[Direction]():                    strs(directions),
 	reflect.TypeFor[Signal]():                       strs(signals),

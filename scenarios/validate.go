@@ -211,6 +211,7 @@ func (d *DeviceSpec) validate(errs *ErrorList, p fieldPath) {
 	}
 	if e := d.Endpoint; e != nil {
 		probeService(errs, p.child("endpoint"), e.Service, e.Port)
+		e.MQTTClient.validate(errs, p.child("endpoint"))
 	}
 	if strings.ContainsAny(d.Topic, "+#") {
 		errs.add(p.child("topic"), ErrInvalid, "a publish topic cannot hold the wildcards + or #")

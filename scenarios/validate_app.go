@@ -80,11 +80,11 @@ func (sp *Spec) validateProbes(errs *ErrorList, p fieldPath) {
 			}
 			names[pr.Name] = i
 		}
-		switch {
-		case pr.HTTP == nil && pr.TCP == nil:
-			errs.required(pp, "set one of http and tcp")
-		case pr.HTTP != nil && pr.TCP != nil:
-			errs.add(pp.child("tcp"), ErrInvalid, "set only one of http and tcp")
+		switch methods := probeMethods(pr); {
+		case len(methods) == 0:
+			errs.required(pp, "set one of http, tcp and mqtt")
+		case len(methods) > 1:
+			errs.add(pp.child(methods[1]), ErrInvalid, "set only one of http, tcp and mqtt (also %s)", methods[0])
 		case pr.HTTP != nil:
 			probeService(errs, pp.child("http"), pr.HTTP.Service, pr.HTTP.Port)
 			if s := pr.HTTP.ExpectStatus; s != 0 && (s < 100 || s > 599) {
@@ -93,8 +93,10 @@ func (sp *Spec) validateProbes(errs *ErrorList, p fieldPath) {
 			if path := pr.HTTP.Path; path != "" && !strings.HasPrefix(path, "/") {
 				errs.add(pp.child("http", "path"), ErrInvalid, "must start with /, got %q", path)
 			}
-		default:
+		case pr.TCP != nil:
 			probeService(errs, pp.child("tcp"), pr.TCP.Service, pr.TCP.Port)
+		default:
+			pr.MQTT.validate(errs, pp.child("mqtt"))
 		}
 		switch {
 		case pr.Interval <= 0:
@@ -105,6 +107,61 @@ func (sp *Spec) validateProbes(errs *ErrorList, p fieldPath) {
 	}
 	if len(sp.Probes) > 0 && !sp.Workload.Deployed(FixtureBroker) && !sp.Workload.HasApplication() {
 		errs.add(p, ErrInvalid, "probes check the workload's Services; deploy something")
+	}
+}
+
+// probeMethods names the methods a probe sets, in field order.
+func probeMethods(pr Probe) []string {
+	var out []string
+	for _, m := range []struct {
+		name string
+		set  bool
+	}{{"http", pr.HTTP != nil}, {"tcp", pr.TCP != nil}, {"mqtt", pr.MQTT != nil}} {
+		if m.set {
+			out = append(out, m.name)
+		}
+	}
+	return out
+}
+
+func (m *MQTTProbe) validate(errs *ErrorList, p fieldPath) {
+	probeService(errs, p, m.Service, m.Port)
+	switch {
+	case m.Topic == "":
+		errs.required(p.child("topic"), "")
+	case strings.ContainsAny(m.Topic, "+#"):
+		errs.add(p.child("topic"), ErrInvalid, "the probe publishes to its topic: it cannot hold the wildcards + or #")
+	}
+	if m.QoS == nil || *m.QoS < 0 || *m.QoS > 1 {
+		errs.add(p.child("qos"), ErrInvalid, "must be 0 or 1")
+	}
+	m.MQTTClient.validate(errs, p)
+}
+
+// validate checks the protocol and the names of the Secrets; whether the
+// workload holds them is checked when it is rendered.
+func (c *MQTTClient) validate(errs *ErrorList, p fieldPath) {
+	enum(errs, p.child("protocol"), c.Protocol, mqttProtocols)
+	if c.CredentialsSecret != "" {
+		secretName(errs, p.child("credentialsSecret"), c.CredentialsSecret)
+	}
+	if t := c.TLS; t != nil {
+		if t.Secret == "" {
+			errs.required(p.child("tls", "secret"), "the name of a Secret of the workload holding ca.crt")
+		} else {
+			secretName(errs, p.child("tls", "secret"), t.Secret)
+		}
+		if t.ServerName != "" {
+			for _, msg := range validation.IsDNS1123Subdomain(t.ServerName) {
+				errs.add(p.child("tls", "serverName"), ErrInvalid, "invalid server name %q: %s", t.ServerName, msg)
+			}
+		}
+	}
+}
+
+func secretName(errs *ErrorList, p fieldPath, name string) {
+	for _, msg := range validation.IsDNS1123Subdomain(name) {
+		errs.add(p, ErrInvalid, "invalid Secret name %q: %s", name, msg)
 	}
 }
 
