@@ -175,7 +175,7 @@ e2e-test: node-image
 e2e-smoke-mutants-only:
 	$(E2E_SUITE) -ginkgo.timeout=$(E2E_TIMEOUT) -ginkgo.label-filter='smoke || mutants-fast || example-fast || (existing && !existing-long)'
 
-## example: the example application (examples/nats-edge) on a fresh cluster: a NATS server chart built from the Go module proxy, its pod-loss, power-loss and rolling-update scenarios and their known-bad variants, then the user's own Go suite (examples/go-suite)
+## example: the example application (examples/nats-edge) on a fresh cluster: a NATS server chart built from the Go module proxy, its pod-loss, power-loss, rolling-update and devices scenarios (delivery counted on NATS itself through spec.observe) and their known-bad variants, then the user's own Go suite (examples/go-suite)
 example: node-image
 	EDGEPROOF=$(EDGEPROOF) scripts/with-cluster.sh edgeproof-example -- $(MAKE) --no-print-directory example-only user-suite
 

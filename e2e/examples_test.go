@@ -90,6 +90,11 @@ var _ = Describe("Example application nats-edge", Ordered, Label("example"), fra
 		Expect(res.Scenario.Verdicts).To(framework.MeetObjectives())
 	}, NodeTimeout(5*time.Minute))
 
+	It("passes devices-observed: every acknowledged message reaches the sink subscribed on NATS", func(ctx SpecContext) {
+		res := run(ctx, filepath.Join(dir, "devices-observed.yaml"))
+		Expect(res.Scenario.Verdicts).To(framework.MeetObjectives())
+	}, NodeTimeout(5*time.Minute))
+
 	It("catches the rollout without the preStop drain", func(ctx SpecContext) {
 		res := run(ctx, filepath.Join(dir, "rolling-update-no-drain.yaml"))
 		expectCaught(res)

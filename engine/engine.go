@@ -322,6 +322,9 @@ func waitSteady(ctx context.Context, m *monitor, timeout time.Duration) error {
 		if ok {
 			return nil
 		}
+		if why := m.cannotStart(); why != "" {
+			return fmt.Errorf("the workload cannot reach steady state: %s; check the field paths at spec.observe.json (or spec.devices.json) against what your pipeline delivers", why)
+		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("the workload did not reach steady state within %s: %s", timeout, strings.Join(blockers, "; "))
 		}

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -47,6 +48,9 @@ type monitor struct {
 	// connected. The uplink is not part of steady itself, whose recovery
 	// budgets are calibrated without it.
 	startBlockers []string
+	// unreadable says why the sink can read none of what it receives
+	// (a wrong field path at spec.observe); "" otherwise.
+	unreadable string
 
 	queue, availability, latency, lost, ready, steadyRec *slo.Recorder
 }
@@ -176,6 +180,7 @@ func (m *monitor) sample(ctx context.Context) heldUpstream {
 	for _, v := range m.sinkLast {
 		received += v
 	}
+	m.unreadable = unreadable(sums, received)
 	var depth int64
 	for _, g := range gws {
 		depth += g.QueueDepth
@@ -222,6 +227,24 @@ func (m *monitor) sample(ctx context.Context) heldUpstream {
 	return up
 }
 
+// unreadable says why the sink reads none of what it receives, once it
+// has received enough to tell; "" while it reads anything.
+func unreadable(sums map[string]sinkSummary, received uint64) string {
+	if received > 0 {
+		return ""
+	}
+	var bad uint64
+	why := ""
+	for _, s := range sums {
+		bad += s.malformed
+		why = cmp.Or(why, s.lastMalformed)
+	}
+	if bad < unreadableAfter {
+		return ""
+	}
+	return fmt.Sprintf("the sink could read none of the %d messages it received (last: %s)", bad, why)
+}
+
 // gateways polls every gateway and reports whether all answered: one per
 // edge node of the workload's zones, as deployed. (The DaemonSets' own
 // desired count drops while a node is cut off, which would make the
@@ -257,9 +280,15 @@ func (m *monitor) flowing(now time.Time, received uint64) bool {
 }
 
 type sinkSummary struct {
-	received uint64
-	p99ms    float64
+	received, malformed uint64
+	p99ms               float64
+	lastMalformed       string
 }
+
+// unreadableAfter is how many unreadable messages, with none read, show
+// that the sink cannot read what arrives; a few could be someone else's
+// messages on the same topic.
+const unreadableAfter = 10
 
 func (m *monitor) sinkSummaries(ctx context.Context) map[string]sinkSummary {
 	if !m.w.Spec.Sink {
@@ -270,7 +299,7 @@ func (m *monitor) sinkSummaries(ctx context.Context) map[string]sinkSummary {
 	for pod, s := range sums {
 		// The recent window: the since-start p99 of a sink pod carries its
 		// start-up for the whole run and hides when a stall happened.
-		out[pod] = sinkSummary{received: s.Totals.Received, p99ms: s.Recent.P99}
+		out[pod] = sinkSummary{received: s.Totals.Received, malformed: s.Totals.Malformed, p99ms: s.Recent.P99, lastMalformed: s.LastMalformed}
 	}
 	return out
 }
@@ -350,6 +379,14 @@ func (m *monitor) startable() (bool, []string) {
 		return false, []string{"no sample yet"}
 	}
 	return len(m.startBlockers) == 0, m.startBlockers
+}
+
+// cannotStart is why waiting longer for steady state is pointless ("" if
+// it is not).
+func (m *monitor) cannotStart() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.unreadable
 }
 
 // steadyBlockers lists the unmet steady conditions of one sample; the

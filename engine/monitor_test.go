@@ -2,6 +2,7 @@ package engine
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/edgeproof/edgeproof/fixtures/gateway"
@@ -33,5 +34,22 @@ func TestStartBlockers(t *testing.T) {
 		if !reflect.DeepEqual(got, c.want) {
 			t.Errorf("%s: blockers = %q, want %q", c.name, got, c.want)
 		}
+	}
+}
+
+// TestUnreadableSinkStopsTheWait: a sink that reads none of what arrives
+// (a wrong field path) ends the wait for steady state with the reason; a
+// few unreadable messages among readable ones, or too few to tell, do not.
+func TestUnreadableSinkStopsTheWait(t *testing.T) {
+	bad := map[string]sinkSummary{"sink-0": {malformed: 12, lastMalformed: "topic site/a: field n is absent"}}
+	if got := unreadable(bad, 0); !strings.Contains(got, "none of the 12 messages") || !strings.Contains(got, "field n is absent") {
+		t.Errorf("unreadable = %q", got)
+	}
+	if got := unreadable(bad, 5); got != "" {
+		t.Errorf("with messages read: %q", got)
+	}
+	few := map[string]sinkSummary{"sink-0": {malformed: unreadableAfter - 1, lastMalformed: "x"}}
+	if got := unreadable(few, 0); got != "" {
+		t.Errorf("with %d unreadable: %q", unreadableAfter-1, got)
 	}
 }

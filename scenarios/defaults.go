@@ -31,9 +31,31 @@ const (
 // twice changes nothing.
 func (s *Scenario) Default() {
 	sp := &s.Spec
+	// A plain subscription gives every sink replica every message.
+	if o, sk := sp.Observe, sp.Workload.Sink; o != nil && sk != nil && !o.Shared && sk.Replicas == nil && sk.HPA == nil {
+		sk.Replicas = ptr[int32](1)
+	}
 	sp.Workload.defaults()
 	if d := sp.Devices; d != nil {
 		d.defaults()
+	}
+	if o := sp.Observe; o != nil {
+		o.MQTTClient.defaults()
+		// Fields not named here are where the devices put them.
+		var sent *JSONFields
+		if d := sp.Devices; d != nil {
+			sent = d.JSON
+		}
+		switch {
+		case o.JSON == nil && sent != nil:
+			o.JSON = ptr(*sent)
+		case o.JSON != nil:
+			if sent == nil {
+				sent = &JSONFields{}
+				sent.defaults()
+			}
+			o.JSON.fill(*sent)
+		}
 	}
 	for i := range sp.Faults {
 		sp.Faults[i].defaults()
@@ -127,13 +149,22 @@ func (d *DeviceSpec) defaults() {
 		d.Endpoint.MQTTClient.defaults()
 	}
 	if j := d.JSON; j != nil {
-		for _, f := range []struct {
-			v   *string
-			def string
-		}{{&j.Device, "device"}, {&j.Boot, "boot"}, {&j.Sequence, "seq"}, {&j.Timestamp, "ts"}} {
-			if *f.v == "" {
-				*f.v = f.def
-			}
+		j.defaults()
+	}
+}
+
+func (j *JSONFields) defaults() {
+	j.fill(JSONFields{Device: "device", Boot: "boot", Sequence: "seq", Timestamp: "ts"})
+}
+
+// fill sets the empty names to those of def.
+func (j *JSONFields) fill(def JSONFields) {
+	for _, f := range []struct {
+		v   *string
+		def string
+	}{{&j.Device, def.Device}, {&j.Boot, def.Boot}, {&j.Sequence, def.Sequence}, {&j.Timestamp, def.Timestamp}} {
+		if *f.v == "" {
+			*f.v = f.def
 		}
 	}
 }

@@ -19,7 +19,7 @@ var invalidCases = []struct {
 		`testdata/invalid/control-plane.yaml:15:26: spec.faults[0].target.allowControlPlane: applies to node targets: a pod fault picks pods wherever they run`,
 	}},
 	{"devices-endpoint.yaml", []string{
-		`testdata/invalid/devices-endpoint.yaml:14:15: spec.devices.endpoint: the sink fixture accounts what reaches the reference broker, which devices publishing to your endpoint bypass; leave the sink out`,
+		`testdata/invalid/devices-endpoint.yaml:14:15: spec.devices.endpoint: the sink fixture accounts what reaches the reference broker, which devices publishing to your endpoint bypass; name where your pipeline delivers their data in spec.observe, or leave the sink out`,
 		`testdata/invalid/devices-endpoint.yaml:14:25: spec.devices.endpoint.service: invalid Service name "Broker"`,
 		`testdata/invalid/devices-endpoint.yaml:14:39: spec.devices.endpoint.port: must be a port number (1-65535), got 0`,
 		`testdata/invalid/devices-endpoint.yaml:15:12: spec.devices.topic: a publish topic cannot hold the wildcards + or #`,
@@ -162,6 +162,13 @@ var invalidCases = []struct {
 		`testdata/invalid/mqtt.yaml:21:48: spec.probes[0].mqtt.topic: the probe publishes to its topic: it cannot hold the wildcards + or #`,
 		`testdata/invalid/mqtt.yaml:21:62: spec.probes[0].mqtt.qos: must be 0 or 1`,
 		`testdata/invalid/mqtt.yaml:24:11: spec.probes[1].mqtt: set only one of http, tcp and mqtt (also tcp)`,
+	}},
+	{"observe.yaml", []string{
+		`testdata/invalid/observe.yaml:14:20: spec.devices.json.device: a field name cannot hold a comma or a dot`,
+		`testdata/invalid/observe.yaml:16:5: spec.observe.topic: required`,
+		`testdata/invalid/observe.yaml:16:5: spec.observe.shared: several sink replicas need a shared subscription`,
+		`testdata/invalid/observe.yaml:16:5: spec.observe: spec.observe judges the devices' data in your pipeline: point spec.devices.endpoint at it`,
+		`testdata/invalid/observe.yaml:18:20: spec.observe.json.device: want a field name, or a dotted path such as data.device, got "a..b"`,
 	}},
 	{"defect.yaml", []string{
 		"testdata/invalid/defect.yaml:14:18: spec.defect.description: required: say what is broken",

@@ -77,3 +77,28 @@ type MQTTProbe struct {
 	QoS *int32 `json:"qos,omitempty"`
 	MQTTClient
 }
+
+// ObserveSpec is where the user's pipeline delivers the devices' data: a
+// topic filter on an MQTT broker of the workload. The sink fixture
+// subscribes there instead of to the reference broker, and the delivery
+// objectives (lost, duplicates, reorders, latency, catch-up) judge the
+// user's pipeline end to end, from the devices' acknowledgements to what
+// arrives here.
+type ObserveSpec struct {
+	// Service is the name of a Service in the run namespace.
+	Service string `json:"service"`
+	// Port is the Service port of the broker.
+	Port int32 `json:"port"`
+	// Topic is the topic filter the data lands on; + and # allowed.
+	Topic string `json:"topic"`
+	// Shared subscribes through $share/edgeproof-sink/<topic>, so that
+	// several sink replicas split the stream; the broker must support
+	// shared subscriptions. Without it the sink runs one replica.
+	Shared bool `json:"shared,omitempty"`
+	// JSON names the fields that hold the device id, boot, sequence and
+	// timestamp, as dotted paths into nested objects (data.device.id);
+	// defaults to spec.devices.json's names. Without json here or there,
+	// messages are read in edgeproof's binary form.
+	JSON *JSONFields `json:"json,omitempty"`
+	MQTTClient
+}

@@ -57,6 +57,9 @@ type Spec struct {
 	// Devices is the simulated device fleet; required when the devicesim
 	// fixture is deployed.
 	Devices *DeviceSpec `json:"devices,omitempty"`
+	// Observe is where the devices' data lands in the user's pipeline,
+	// for the sink fixture to account it there; needs devices.endpoint.
+	Observe *ObserveSpec `json:"observe,omitempty"`
 	// Faults is the fault timeline, in any order; each fault starts at its
 	// own offset.
 	Faults []Fault `json:"faults,omitempty"`

@@ -76,8 +76,12 @@ func (sp *Spec) validate(errs *ErrorList, p fieldPath) {
 	case sp.Workload.Deployed(FixtureDeviceSim):
 		errs.required(p.child("devices"), "the devicesim fixture is deployed; give at least count and rate")
 	}
-	if d := sp.Devices; d != nil && d.Endpoint != nil && sp.Workload.Deployed(FixtureSink) {
-		errs.add(p.child("devices", "endpoint"), ErrInvalid, "the sink fixture accounts what reaches the reference broker, which devices publishing to your endpoint bypass; leave the sink out")
+	if d := sp.Devices; d != nil && d.Endpoint != nil && sp.Workload.Deployed(FixtureSink) && sp.Observe == nil {
+		errs.add(p.child("devices", "endpoint"), ErrInvalid, "the sink fixture accounts what reaches the reference broker, which devices publishing to your endpoint bypass; "+
+			"name where your pipeline delivers their data in spec.observe, or leave the sink out")
+	}
+	if o := sp.Observe; o != nil {
+		sp.validateObserve(errs, p.child("observe"), o)
 	}
 	sp.validateFaults(errs, p.child("faults"))
 	sp.validateCapacity(errs, p.child("cluster"))
@@ -219,14 +223,42 @@ func (d *DeviceSpec) validate(errs *ErrorList, p fieldPath) {
 	if j := d.JSON; j != nil {
 		seen := map[string]string{}
 		for _, f := range []struct{ name, v string }{{"device", j.Device}, {"boot", j.Boot}, {"sequence", j.Sequence}, {"timestamp", j.Timestamp}} {
-			if strings.Contains(f.v, ",") {
-				errs.add(p.child("json", f.name), ErrInvalid, "a field name cannot hold a comma")
+			if strings.ContainsAny(f.v, ",.") {
+				errs.add(p.child("json", f.name), ErrInvalid, "a field name cannot hold a comma or a dot")
 			}
 			if other, dup := seen[f.v]; dup {
 				errs.add(p.child("json", f.name), ErrDuplicate, "field name %q is also json.%s", f.v, other)
 			}
 			seen[f.v] = f.name
 		}
+	}
+}
+
+// validateObserve checks the observation point: a Service and topic
+// filter, the sink fixture to subscribe there, devices publishing to the
+// user's endpoint, and as many sink replicas as the subscription allows.
+func (sp *Spec) validateObserve(errs *ErrorList, p fieldPath, o *ObserveSpec) {
+	probeService(errs, p, o.Service, o.Port)
+	if o.Topic == "" {
+		errs.required(p.child("topic"), "the topic filter your pipeline delivers the devices' data on")
+	}
+	if j := o.JSON; j != nil {
+		for _, f := range []struct{ name, v string }{{"device", j.Device}, {"boot", j.Boot}, {"sequence", j.Sequence}, {"timestamp", j.Timestamp}} {
+			if f.v == "" || strings.Contains(f.v, ",") || slices.Contains(strings.Split(f.v, "."), "") {
+				errs.add(p.child("json", f.name), ErrInvalid, "want a field name, or a dotted path such as data.%s, got %q", f.name, f.v)
+			}
+		}
+	}
+	o.MQTTClient.validate(errs, p)
+	sk := sp.Workload.Sink
+	switch {
+	case sk == nil:
+		errs.add(p, ErrInvalid, "the sink fixture accounts what arrives at spec.observe: deploy it in spec.workload")
+	case !o.Shared && (sk.HPA != nil || sk.Replicas != nil && *sk.Replicas > 1):
+		errs.add(p.child("shared"), ErrInvalid, "several sink replicas need a shared subscription (shared: true), or each would count every message")
+	}
+	if sp.Devices == nil || sp.Devices.Endpoint == nil {
+		errs.add(p, ErrInvalid, "spec.observe judges the devices' data in your pipeline: point spec.devices.endpoint at it")
 	}
 }
 
