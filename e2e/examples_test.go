@@ -95,6 +95,11 @@ var _ = Describe("Example application nats-edge", Ordered, Label("example"), fra
 		Expect(res.Scenario.Verdicts).To(framework.MeetObjectives())
 	}, NodeTimeout(5*time.Minute))
 
+	It("catches telemetry diverted by a NATS subject mapping, though every publish is acknowledged", func(ctx SpecContext) {
+		res := run(ctx, filepath.Join(dir, "devices-observed-diverted.yaml"))
+		expectCaught(res)
+	}, NodeTimeout(5*time.Minute))
+
 	It("catches the rollout without the preStop drain", func(ctx SpecContext) {
 		res := run(ctx, filepath.Join(dir, "rolling-update-no-drain.yaml"))
 		expectCaught(res)
