@@ -118,7 +118,7 @@ e2e-smoke-mutants: node-image e2e-smoke-mutants-only
 e2e-mutants: node-image
 	$(E2E_SUITE) -ginkgo.timeout=180m -ginkgo.label-filter='mutants || mutant-baseline'
 
-## e2e-existing: the existing-cluster path on a fresh cluster, reached only through its kubeconfig with Docker denied to the run: the node agent, faults that cut a node off, dead-man heals, the control-plane switch, power loss through a fleet file's power hook (and its dead-man) and the default catalog scenarios (about 24 min, summed from its specs run one by one)
+## e2e-existing: the existing-cluster path on a fresh cluster, reached only through its kubeconfig with Docker denied to the run: the node agent, faults that cut a node off, dead-man heals, the control-plane switch, power loss through a fleet file's power hook (and its dead-man), a cluster without edgeproof's labels mapped by a fleet file's topology, and the default catalog scenarios (about 25 min, summed from its specs run one by one)
 e2e-existing: node-image
 	$(E2E_SUITE) -ginkgo.timeout=$(E2E_TIMEOUT) -ginkgo.label-filter='existing'
 

@@ -6,6 +6,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -113,6 +115,24 @@ spec:
     metric: successRatio
     probe: mqtt-loop
     budget: 90%
+`
+
+// The reference pipeline for a short while: it schedules by tier and
+// zone, so it runs only where the nodes are mapped.
+const existingTopology = `apiVersion: edgeproof.dev/v1alpha1
+kind: Scenario
+metadata:
+  name: existing-topology
+spec:
+  duration: 20s
+  devices:
+    count: 2
+    rate: 1
+  objectives:
+  - name: nothing-lost
+    kind: delivery
+    metric: lost
+    budget: 0
 `
 
 // A power loss needs a hand on the node's power, which the agent is not.
@@ -318,10 +338,12 @@ var _ = Describe("A cluster reached only through its kubeconfig", Ordered, Label
 	// git, and a Docker socket that does not exist.
 	noDocker := func(ctx context.Context, args ...string) *exec.Cmd {
 		tools := []string{"go", "git"}
-		if slices.Contains(args, "--fleet") {
-			// The user's power hook drives Docker's CLI (with the socket
-			// named); edgeproof itself still finds no Docker.
-			tools = append(tools, "docker")
+		if i := slices.Index(args, "--fleet"); i >= 0 {
+			// A power hook that drives Docker's CLI (with the socket
+			// named) needs it; edgeproof itself still finds no Docker.
+			if text, err := os.ReadFile(args[i+1]); err == nil && strings.Contains(string(text), "docker ") {
+				tools = append(tools, "docker")
+			}
 		}
 		path := filepath.Join(dir, "path-"+strings.Join(tools, "-"))
 		if _, err := os.Stat(path); err != nil {
@@ -666,4 +688,66 @@ spec:
 			leftNothing(ctx)
 		}
 	}, NodeTimeout(30*time.Minute))
+
+	// A cluster that does not carry edgeproof's tier and zone labels, as
+	// most do not: the fleet file's topology maps its nodes for the run,
+	// the reference pipeline schedules by that mapping, and the labels
+	// come off again afterwards.
+	It("maps an unlabelled cluster's nodes with the fleet file's topology and takes the labels off after", Label("existing-topology", "existing-long"), func(ctx SpecContext) {
+		cs, err := cluster.Client()
+		Expect(err).NotTo(HaveOccurred())
+		nodes, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+		Expect(err).NotTo(HaveOccurred())
+		zones := map[string][]string{}
+		keys := []string{clusters.LabelTier, clusters.LabelZone}
+		setLabels := func(ctx context.Context, name string, values map[string]any) {
+			patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"labels": values}})
+			Expect(err).NotTo(HaveOccurred())
+			_, err = cs.CoreV1().Nodes().Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{})
+			Expect(err).NotTo(HaveOccurred())
+		}
+		By("taking edgeproof's tier and zone labels off every node, as on a cluster edgeproof never saw")
+		for _, n := range nodes.Items {
+			zone := n.Labels[clusters.LabelZone]
+			if n.Labels[clusters.LabelTier] == clusters.TierCloud {
+				zone = "CLOUD"
+			}
+			zones[zone] = append(zones[zone], n.Name)
+			saved := map[string]any{}
+			for _, k := range keys {
+				saved[k] = n.Labels[k]
+			}
+			DeferCleanup(func(ctx SpecContext) { setLabels(ctx, n.Name, saved) })
+			setLabels(ctx, n.Name, map[string]any{clusters.LabelTier: nil, clusters.LabelZone: nil})
+		}
+		Expect(zones).To(HaveKey("CLOUD"))
+		Expect(len(zones)).To(BeNumerically(">=", 3), "a cloud node and two edge zones")
+
+		var topo strings.Builder
+		fmt.Fprintf(&topo, "apiVersion: edgeproof.dev/v1alpha1\nkind: Fleet\nmetadata: {name: site}\nspec:\n  topology:\n    cloud: {nodes: [%s]}\n    zones:\n",
+			strings.Join(zones["CLOUD"], ", "))
+		for _, z := range slices.Sorted(maps.Keys(zones)) {
+			if z != "CLOUD" {
+				fmt.Fprintf(&topo, "    - {name: %s, nodes: [%s]}\n", z, strings.Join(zones[z], ", "))
+			}
+		}
+		fleet := filepath.Join(dir, "topology.fleet.yaml")
+		Expect(os.WriteFile(fleet, []byte(topo.String()), 0o644)).To(Succeed())
+
+		code, out := runNoDocker(ctx, "topology", existingTopology, "--fleet", fleet)
+		Expect(out).To(ContainSubstring("labelled node " + zones["CLOUD"][0] + " " + clusters.LabelTier + "=" + clusters.TierCloud))
+		Expect(out).To(ContainSubstring("removed the labels edgeproof added to node"))
+		Expect(code).To(Equal(0), "the run on the mapped cluster failed")
+		leftNothing(ctx)
+
+		By("checking every node is as the run found it: no tier or zone label, no record")
+		after, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+		Expect(err).NotTo(HaveOccurred())
+		for _, n := range after.Items {
+			for _, k := range keys {
+				Expect(n.Labels).NotTo(HaveKey(k), "node %s", n.Name)
+			}
+			Expect(n.Annotations).NotTo(HaveKey(existing.AnnotationLabelsAdded), "node %s", n.Name)
+		}
+	}, NodeTimeout(6*time.Minute))
 })

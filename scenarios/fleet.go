@@ -89,6 +89,9 @@ func (f *Fleet) validate() ErrorList {
 	if m := f.Spec.Production; m != nil {
 		m.validate(&errs, "spec.production")
 	}
+	if t := f.Spec.Topology; t != nil {
+		t.validate(&errs, "spec.topology")
+	}
 	return errs
 }
 
@@ -98,18 +101,7 @@ func (h *PowerHook) validate(errs *ErrorList, p fieldPath) {
 	} else {
 		dns1123Label(errs, p.child("name"), h.Name)
 	}
-	switch {
-	case len(h.Nodes) == 0 && len(h.NodeSelector) == 0:
-		errs.required(p.child("nodes"), "name the nodes, or match them with nodeSelector")
-	case len(h.Nodes) > 0 && len(h.NodeSelector) > 0:
-		errs.add(p.child("nodeSelector"), ErrInvalid, "give nodes or nodeSelector, not both")
-	}
-	for i, n := range h.Nodes {
-		if msgs := validation.IsDNS1123Subdomain(n); len(msgs) > 0 {
-			errs.add(p.child("nodes").index(i), ErrInvalid, "invalid node name %q: %s", n, strings.Join(msgs, "; "))
-		}
-	}
-	validateLabels(errs, p.child("nodeSelector"), h.NodeSelector)
+	h.NodeSet.validate(errs, p)
 	for _, c := range []struct {
 		field, text string
 		required    bool
@@ -128,6 +120,52 @@ func (h *PowerHook) validate(errs *ErrorList, p fieldPath) {
 	}
 }
 
+func (n *NodeSet) validate(errs *ErrorList, p fieldPath) {
+	switch {
+	case len(n.Nodes) == 0 && len(n.NodeSelector) == 0:
+		errs.required(p.child("nodes"), "name the nodes, or match them with nodeSelector")
+	case len(n.Nodes) > 0 && len(n.NodeSelector) > 0:
+		errs.add(p.child("nodeSelector"), ErrInvalid, "give nodes or nodeSelector, not both")
+	}
+	for i, name := range n.Nodes {
+		if msgs := validation.IsDNS1123Subdomain(name); len(msgs) > 0 {
+			errs.add(p.child("nodes").index(i), ErrInvalid, "invalid node name %q: %s", name, strings.Join(msgs, "; "))
+		}
+	}
+	validateLabels(errs, p.child("nodeSelector"), n.NodeSelector)
+}
+
+func (t *Topology) validate(errs *ErrorList, p fieldPath) {
+	if t.Cloud == nil && len(t.Zones) == 0 {
+		errs.required(p.child("zones"), "map the edge zones, the cloud nodes or both")
+	}
+	if c := t.Cloud; c != nil {
+		c.NodeSet.validate(errs, p.child("cloud"))
+		zoneValue(errs, p.child("cloud", "zone"), c.Zone)
+	}
+	names := map[string]int{}
+	for i := range t.Zones {
+		z, zp := &t.Zones[i], p.child("zones").index(i)
+		if z.Name == "" {
+			errs.required(zp.child("name"), "the zone's name, as scenarios give it (target.zone)")
+		} else {
+			zoneValue(errs, zp.child("name"), z.Name)
+			if j, dup := names[z.Name]; dup {
+				errs.add(zp.child("name"), ErrDuplicate, "zone %q is also spec.topology.zones[%d]", z.Name, j)
+			}
+			names[z.Name] = i
+		}
+		z.NodeSet.validate(errs, zp)
+	}
+}
+
+// zoneValue checks a zone name: it becomes a label value.
+func zoneValue(errs *ErrorList, p fieldPath, v string) {
+	if msgs := validation.IsValidLabelValue(v); len(msgs) > 0 {
+		errs.add(p, ErrInvalid, "invalid zone %q: %s", v, strings.Join(msgs, "; "))
+	}
+}
+
 func (m *ProductionMarker) validate(errs *ErrorList, p fieldPath) {
 	if len(m.Namespaces) == 0 && len(m.NodeLabels) == 0 {
 		errs.required(p.child("namespaces"), "a marker names namespaces, nodeLabels or both")
@@ -138,13 +176,13 @@ func (m *ProductionMarker) validate(errs *ErrorList, p fieldPath) {
 	validateLabels(errs, p.child("nodeLabels"), m.NodeLabels)
 }
 
-// Matches reports whether the hook switches the node named name with
-// these labels.
-func (h *PowerHook) Matches(name string, labels map[string]string) bool {
-	if len(h.Nodes) > 0 {
-		return slices.Contains(h.Nodes, name)
+// Matches reports whether the set holds the node named name with these
+// labels.
+func (n *NodeSet) Matches(name string, labels map[string]string) bool {
+	if len(n.Nodes) > 0 {
+		return slices.Contains(n.Nodes, name)
 	}
-	for k, v := range h.NodeSelector {
+	for k, v := range n.NodeSelector {
 		if got, ok := labels[k]; !ok || got != v {
 			return false
 		}

@@ -39,6 +39,10 @@ func TestLoadFleetInvalid(t *testing.T) {
 		`testdata/fleets/bad.yaml:14:12: spec.power[1].off: command template: template: hook:1: unclosed action`,
 		`testdata/fleets/bad.yaml:15:7: spec.power[1].onn: unknown field "onn" (did you mean "on"?)`,
 		`testdata/fleets/bad.yaml:17:17: spec.production.namespaces: required`,
+		`testdata/fleets/bad.yaml:19:44: spec.topology.cloud.nodeSelector: give nodes or nodeSelector, not both`,
+		`testdata/fleets/bad.yaml:19:65: spec.topology.cloud.zone: invalid zone "in the cloud"`,
+		`testdata/fleets/bad.yaml:21:7: spec.topology.zones[0].nodes: required: name the nodes, or match them with nodeSelector`,
+		`testdata/fleets/bad.yaml:22:13: spec.topology.zones[1].name: zone "edge-a" is also spec.topology.zones[0]`,
 	}
 	if len(list) != len(want) {
 		t.Fatalf("got %d errors, want %d:\n%v", len(list), len(want), err)

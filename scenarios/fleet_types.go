@@ -2,7 +2,8 @@ package scenarios
 
 // Fleet tells edgeproof what it cannot read from a cluster it did not
 // create (edgeproof run --kubeconfig ... --fleet FILE): how to switch its
-// nodes' power, and what marks it as production.
+// nodes' power, what marks it as production, and which nodes are the
+// cloud and which the edge zones when its labels do not say so.
 type Fleet struct {
 	// APIVersion must be "edgeproof.dev/v1alpha1".
 	APIVersion string `json:"apiVersion"`
@@ -10,7 +11,7 @@ type Fleet struct {
 	Kind string `json:"kind"`
 	// Metadata names the fleet.
 	Metadata Metadata `json:"metadata"`
-	// Spec holds the hooks and the production marker.
+	// Spec holds the hooks, the production marker and the topology.
 	Spec FleetSpec `json:"spec"`
 
 	source    string
@@ -26,6 +27,48 @@ type FleetSpec struct {
 	// Production marks a cluster that must not be broken: a run against a
 	// cluster that carries the marker refuses unless given --production.
 	Production *ProductionMarker `json:"production,omitempty"`
+	// Topology maps the cluster's nodes to edgeproof's tiers and edge
+	// zones, for clusters that do not carry edgeproof.dev/tier and
+	// topology.kubernetes.io/zone.
+	Topology *Topology `json:"topology,omitempty"`
+}
+
+// NodeSet names a set of nodes: by name, or by labels.
+type NodeSet struct {
+	// Nodes are node names.
+	Nodes []string `json:"nodes,omitempty"`
+	// NodeSelector matches nodes by their labels (all must match). Give
+	// Nodes or NodeSelector, not both.
+	NodeSelector map[string]string `json:"nodeSelector,omitempty"`
+}
+
+// Topology maps nodes to the cloud tier and to edge zones. For the run,
+// edgeproof labels each mapped node edgeproof.dev/tier=cloud or edge and,
+// where the node has no zone label, topology.kubernetes.io/zone=<zone>;
+// it removes the labels it added when the run ends (edgeproof recover
+// too). A node whose labels already say otherwise is an error: edgeproof
+// never changes a label it did not set.
+type Topology struct {
+	// Cloud are the nodes of the cloud tier, where the reference broker,
+	// sink and prober run.
+	Cloud *CloudNodes `json:"cloud,omitempty"`
+	// Zones are the edge zones, each a set of edge nodes.
+	Zones []EdgeZone `json:"zones,omitempty"`
+}
+
+// CloudNodes are the cloud tier's nodes.
+type CloudNodes struct {
+	NodeSet
+	// Zone is their zone label's value, if they have none; defaults to
+	// "cloud".
+	Zone string `json:"zone,omitempty"`
+}
+
+// EdgeZone is one edge zone: a site whose nodes share an uplink.
+type EdgeZone struct {
+	// Name is the zone, as scenarios name it (target.zone: edge-a).
+	Name string `json:"name"`
+	NodeSet
 }
 
 // PowerHook switches the power of a set of nodes (a node pool) with
@@ -38,11 +81,8 @@ type FleetSpec struct {
 type PowerHook struct {
 	// Name identifies the hook in messages; a DNS-1123 label.
 	Name string `json:"name"`
-	// Nodes are the node names the hook switches.
-	Nodes []string `json:"nodes,omitempty"`
-	// NodeSelector matches the nodes the hook switches by their labels
-	// (all must match). Give Nodes or NodeSelector, not both.
-	NodeSelector map[string]string `json:"nodeSelector,omitempty"`
+	// The nodes the hook switches.
+	NodeSet
 	// Off cuts the node's power at once, as a pulled plug does (not a
 	// graceful shutdown).
 	Off string `json:"off"`

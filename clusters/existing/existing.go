@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -102,11 +103,20 @@ func Open(ctx context.Context, o Options) (*clusters.Cluster, error) {
 	if _, err := d.cs.Discovery().ServerVersion(); err != nil {
 		return nil, fmt.Errorf("%s: the API server does not answer: %w", d.where(), err)
 	}
-	if err := checkAccess(ctx, d.cs); err != nil {
+	rules := RunnerRules
+	if o.Fleet != nil && o.Fleet.Spec.Topology != nil && !o.NoAgent {
+		rules = append(slices.Clone(rules), TopologyRules...)
+	}
+	if err := checkAccess(ctx, d.cs, rules); err != nil {
 		return nil, fmt.Errorf("%s: %w", d.where(), err)
 	}
 	if err := d.checkFleet(ctx); err != nil {
 		return nil, fmt.Errorf("%s: %w", d.where(), err)
+	}
+	// Labels first: the agent's install and every later step see the
+	// cluster as the run will.
+	if err := d.applyTopology(ctx); err != nil {
+		return nil, errors.Join(fmt.Errorf("%s: %w", d.where(), err), c.Release(context.WithoutCancel(ctx)))
 	}
 	if err := d.ensureAgent(ctx); err != nil {
 		return nil, errors.Join(err, c.Release(context.WithoutCancel(ctx)))
@@ -334,10 +344,15 @@ func (d *Driver) Release(ctx context.Context, _ string) error {
 	if d.o.NoAgent {
 		return nil
 	}
+	errs := []error{d.removeTopology(ctx)}
 	if err := uninstall(ctx, d.cs); err != nil {
+		errs = append(errs, err)
+	} else {
+		d.installed = false
+		d.o.Logf("node agent removed")
+	}
+	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("%s: %w", d.where(), err)
 	}
-	d.installed = false
-	d.o.Logf("node agent removed")
 	return nil
 }

@@ -168,7 +168,7 @@ func TestCheckAccessNamesEveryMissingPermission(t *testing.T) {
 		r.Status.Allowed = !(attr.Resource == "pods" && attr.Subresource == "exec") && !(attr.Resource == "namespaces" && attr.Verb == "delete")
 		return true, r, nil
 	})
-	err := checkAccess(t.Context(), cs)
+	err := checkAccess(t.Context(), cs, RunnerRules)
 	if err == nil {
 		t.Fatal("missing permissions accepted")
 	}
@@ -183,7 +183,7 @@ func TestCheckAccessNamesEveryMissingPermission(t *testing.T) {
 		r.Status.Allowed = true
 		return true, r, nil
 	})
-	if err := checkAccess(t.Context(), cs); err != nil {
+	if err := checkAccess(t.Context(), cs, RunnerRules); err != nil {
 		t.Errorf("full access refused: %v", err)
 	}
 }

@@ -33,11 +33,18 @@ var RunnerRules = []rbacv1.PolicyRule{
 	{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, Verbs: []string{"get"}},
 }
 
-// checkAccess asks the API server, for every verb of RunnerRules, whether
-// the kubeconfig's user may do it, and names everything missing at once.
-func checkAccess(ctx context.Context, cs kubernetes.Interface) error {
+// TopologyRules are what a run needs beyond RunnerRules when its fleet
+// file maps the nodes to tiers and zones (spec.topology): labelling them
+// for the run.
+var TopologyRules = []rbacv1.PolicyRule{
+	{APIGroups: []string{""}, Resources: []string{"nodes"}, Verbs: []string{"patch"}},
+}
+
+// checkAccess asks the API server, for every verb of rules, whether the
+// kubeconfig's user may do it, and names everything missing at once.
+func checkAccess(ctx context.Context, cs kubernetes.Interface, rules []rbacv1.PolicyRule) error {
 	var missing []string
-	for _, r := range RunnerRules {
+	for _, r := range rules {
 		for _, res := range r.Resources {
 			resource, sub, _ := strings.Cut(res, "/")
 			for _, verb := range r.Verbs {
@@ -67,18 +74,20 @@ func qualified(group, res string) string {
 }
 
 // Manifests renders, as multi-document YAML, what a run installs and
-// needs: the node agent's namespace and DaemonSet for image, and the
-// runner's ClusterRole.
+// needs: the runner's ClusterRole, the one a fleet file's topology adds,
+// and the node agent's namespace and DaemonSet for image.
 func Manifests(image string) ([]byte, error) {
-	role := &rbacv1.ClusterRole{TypeMeta: metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRole"},
-		ObjectMeta: metav1.ObjectMeta{Name: "edgeproof-runner", Labels: map[string]string{LabelManagedBy: managedBy}},
-		Rules:      RunnerRules}
+	clusterRole := func(name string, rules []rbacv1.PolicyRule) *rbacv1.ClusterRole {
+		return &rbacv1.ClusterRole{TypeMeta: metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRole"},
+			ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{LabelManagedBy: managedBy}}, Rules: rules}
+	}
+	role, topo := clusterRole("edgeproof-runner", RunnerRules), clusterRole("edgeproof-topology", TopologyRules)
 	ns := &corev1.Namespace{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"},
 		ObjectMeta: metav1.ObjectMeta{Name: Namespace, Labels: map[string]string{LabelManagedBy: managedBy}}}
 	ds := daemonSet(image)
 	ds.TypeMeta = metav1.TypeMeta{APIVersion: "apps/v1", Kind: "DaemonSet"}
 	var out []byte
-	for _, o := range []runtime.Object{role, ns, ds} {
+	for _, o := range []runtime.Object{role, topo, ns, ds} {
 		b, err := yaml.Marshal(o)
 		if err != nil {
 			return nil, err
