@@ -3,6 +3,7 @@ package apps
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -22,8 +23,10 @@ type Image struct {
 	// Name is the reference the application's objects use.
 	Name string
 	// Archive is a docker-save tarball holding it; empty means the local
-	// Docker engine.
+	// Docker engine (or Archives).
 	Archive string
+	// Archives are one tarball per architecture (amd64, arm64).
+	Archives map[string]string
 }
 
 // Loader puts per-architecture image archives onto a cluster's nodes
@@ -31,35 +34,63 @@ type Image struct {
 type Loader func(ctx context.Context, archives map[string]string) error
 
 // LoadImages checks every image and then loads each onto every node:
-// from its archive, or saved from the local Docker engine into tmpDir
+// from its archive (the one of the node's architecture, when there is one
+// per architecture), or saved from the local Docker engine into tmpDir
 // first. Each image must be in its source and built for every
 // architecture in archs (the nodes'); nothing is loaded unless all are.
 func LoadImages(ctx context.Context, imgs []Image, archs []string, tmpDir string, load Loader, say func(string, ...any)) error {
-	archives := make([]string, len(imgs))
+	byArch := make([]map[string]string, len(imgs))
 	for i, im := range imgs {
-		a := im.Archive
-		if a == "" {
-			saved, err := saveFromDocker(ctx, im.Name, tmpDir)
-			if err != nil {
-				return fmt.Errorf("%s: image %s: %w", im.Field, im.Name, err)
-			}
-			defer os.Remove(saved)
-			a = saved
-		}
-		if err := checkArchive(a, im.Name, archs); err != nil {
+		m, cleanup, err := archivesOf(ctx, im, archs, tmpDir)
+		defer cleanup()
+		if err != nil {
 			return fmt.Errorf("%s: image %s: %w", im.Field, im.Name, err)
 		}
-		archives[i] = a
+		byArch[i] = m
 	}
-	for i, a := range archives {
+	for i, m := range byArch {
 		say("loading image %s onto every node", imgs[i].Name)
-		// Each archive holds one architecture, checked above to be the
-		// only one among the nodes.
-		if err := load(ctx, map[string]string{archs[0]: a}); err != nil {
+		if err := load(ctx, m); err != nil {
 			return fmt.Errorf("%s: image %s: %w", imgs[i].Field, imgs[i].Name, err)
 		}
 	}
 	return nil
+}
+
+// archivesOf finds image im's archive for each architecture in archs and
+// checks each holds the image built for it. cleanup removes what was
+// saved from Docker.
+func archivesOf(ctx context.Context, im Image, archs []string, tmpDir string) (map[string]string, func(), error) {
+	cleanup := func() {}
+	if len(im.Archives) > 0 {
+		out := map[string]string{}
+		for _, a := range archs {
+			path, ok := im.Archives[a]
+			if !ok {
+				return nil, cleanup, fmt.Errorf("the cluster has %s nodes and archives gives none for %s (it has %s)",
+					a, a, strings.Join(slices.Sorted(maps.Keys(im.Archives)), ", "))
+			}
+			if err := checkArchive(path, im.Name, []string{a}); err != nil {
+				return nil, cleanup, err
+			}
+			out[a] = path
+		}
+		return out, cleanup, nil
+	}
+	a := im.Archive
+	if a == "" {
+		saved, err := saveFromDocker(ctx, im.Name, tmpDir)
+		if err != nil {
+			return nil, cleanup, err
+		}
+		cleanup = func() { os.Remove(saved) }
+		a = saved
+	}
+	if err := checkArchive(a, im.Name, archs); err != nil {
+		return nil, cleanup, err
+	}
+	// One archive, checked to be of the only architecture among the nodes.
+	return map[string]string{archs[0]: a}, cleanup, nil
 }
 
 // saveFromDocker writes the image from the local Docker engine to a
@@ -120,6 +151,12 @@ func ImagesFromScenario(sc *scenarios.Scenario) []Image {
 		im := Image{Field: fmt.Sprintf("spec.workload.images[%d]", i), Name: s.Name}
 		if s.Archive != "" {
 			im.Archive = sc.Resolve(s.Archive)
+		}
+		for a, path := range s.Archives {
+			if im.Archives == nil {
+				im.Archives = map[string]string{}
+			}
+			im.Archives[string(a)] = sc.Resolve(path)
 		}
 		out = append(out, im)
 	}

@@ -117,8 +117,43 @@ func TestLoadImages(t *testing.T) {
 		t.Errorf("loaded %v although a check failed: nothing may be loaded unless every image is sound", loaded)
 	}
 	failing := func(context.Context, map[string]string) error { return errors.New("node unreachable") }
+
 	err := LoadImages(ctx, []Image{{Field: "f[0]", Name: "example.local/app:1", Archive: good}}, []string{"amd64"}, t.TempDir(), failing, say)
 	if err == nil || !strings.Contains(err.Error(), "f[0]: image example.local/app:1: node unreachable") {
 		t.Errorf("failing load: error %v, want it named by field and image", err)
+	}
+}
+
+// TestLoadImagesPerArchitecture: with one archive per architecture each
+// node gets its own; an architecture among the nodes without an archive,
+// or an archive built for another one, is refused before anything loads.
+func TestLoadImagesPerArchitecture(t *testing.T) {
+	amd := archive(t, "example.local/app:1", "amd64")
+	arm := archive(t, "example.local/app:1", "arm64")
+	var loaded []map[string]string
+	load := func(_ context.Context, a map[string]string) error { loaded = append(loaded, a); return nil }
+	say := func(string, ...any) {}
+	both := Image{Field: "f[0]", Name: "example.local/app:1", Archives: map[string]string{"amd64": amd, "arm64": arm}}
+	if err := LoadImages(t.Context(), []Image{both}, []string{"amd64", "arm64"}, t.TempDir(), load, say); err != nil {
+		t.Fatal(err)
+	}
+	if len(loaded) != 1 || loaded[0]["amd64"] != amd || loaded[0]["arm64"] != arm {
+		t.Fatalf("loaded %v, want each architecture's archive", loaded)
+	}
+	loaded = nil
+	for name, c := range map[string]struct {
+		archives map[string]string
+		want     string
+	}{
+		"no arm64 archive": {map[string]string{"amd64": amd}, "f[0]: image example.local/app:1: the cluster has arm64 nodes and archives gives none for arm64 (it has amd64)"},
+		"swapped":          {map[string]string{"amd64": arm, "arm64": amd}, "built for linux/arm64 only, but the cluster has amd64 nodes"},
+	} {
+		img := Image{Field: "f[0]", Name: "example.local/app:1", Archives: c.archives}
+		if err := LoadImages(t.Context(), []Image{img}, []string{"amd64", "arm64"}, t.TempDir(), load, say); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want %q", name, err, c.want)
+		}
+	}
+	if len(loaded) != 0 {
+		t.Errorf("loaded %v although a check failed", loaded)
 	}
 }

@@ -35,15 +35,16 @@ import (
 )
 
 // natsWorkload is the application the scenarios here deploy: the
-// nats-edge example's chart, its image from an archive (CHART and ARCHIVE
-// are filled in).
+// nats-edge example's chart, its image from an archive per architecture
+// (CHART, ARCH and ARCHIVE are filled in; ARCH is the host's, which the
+// kind nodes have).
 const natsWorkload = `  workload:
     helm:
     - chart: CHART
       release: nats
     images:
     - name: example.local/nats-server:2.14.10
-      archive: ARCHIVE
+      archives: {ARCH: ARCHIVE}
 `
 
 // healthObjective probes the application's health endpoint and judges its
@@ -328,7 +329,7 @@ var _ = Describe("A cluster reached only through its kubeconfig", Ordered, Label
 	scenarioFile := func(name, text string) string {
 		chart, err := filepath.Abs(filepath.Join(repoRoot, "examples", "nats-edge", "chart"))
 		Expect(err).NotTo(HaveOccurred())
-		text = strings.NewReplacer("CHART", chart, "ARCHIVE", natsArchive).Replace(text)
+		text = strings.NewReplacer("CHART", chart, "ARCHIVE", natsArchive, "ARCH", runtime.GOARCH).Replace(text)
 		file := filepath.Join(dir, name+".yaml")
 		Expect(os.WriteFile(file, []byte(text), 0o644)).To(Succeed())
 		return file

@@ -170,6 +170,12 @@ var invalidCases = []struct {
 		`testdata/invalid/observe.yaml:16:5: spec.observe: spec.observe judges the devices' data in your pipeline: point spec.devices.endpoint at it`,
 		`testdata/invalid/observe.yaml:18:20: spec.observe.json.device: want a field name, or a dotted path such as data.device, got "a..b"`,
 	}},
+	{"images.yaml", []string{
+		`testdata/invalid/images.yaml:12:17: spec.workload.images[0].archives: give archive or archives, not both`,
+		`testdata/invalid/images.yaml:14:25: spec.workload.images[1].archives[arm64]: image archive ../app/none.tar: no such file or directory`,
+		`testdata/invalid/images.yaml:14:51: spec.workload.images[1].archives[riscv64]: unsupported value "riscv64": must be one of amd64, arm64`,
+		`testdata/invalid/images.yaml:16:22: spec.objectives[0].kind: availability is measured from device traffic`,
+	}},
 	{"defect.yaml", []string{
 		"testdata/invalid/defect.yaml:14:18: spec.defect.description: required: say what is broken",
 		`testdata/invalid/defect.yaml:15:30: spec.defect.caughtBy[1]: no objective named "latency" in spec.objectives`,

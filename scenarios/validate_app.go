@@ -1,8 +1,10 @@
 package scenarios
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -53,6 +55,12 @@ func (w *WorkloadSpec) validateApplication(errs *ErrorList, p fieldPath) {
 			errs.add(ip.child("name"), ErrDuplicate, "image %q is listed twice (also spec.workload.images[%d])", im.Name, j)
 		}
 		seen[im.Name] = i
+		if im.Archive != "" && len(im.Archives) > 0 {
+			errs.add(ip.child("archives"), ErrInvalid, "give archive or archives, not both")
+		}
+		for _, a := range slices.Sorted(maps.Keys(im.Archives)) {
+			enum(errs, ip.child("archives").key(string(a)), a, arches)
+		}
 	}
 	if len(w.Images) > 0 && !w.HasApplication() {
 		errs.add(p.child("images"), ErrInvalid, "images are loaded for the user's application; give manifests, kustomize or helm")
@@ -221,8 +229,12 @@ func (s *Scenario) checkFiles() ErrorList {
 		}
 	}
 	for i, im := range w.Images {
+		ip := p.child("images").index(i)
 		if im.Archive != "" {
-			check(p.child("images").index(i).child("archive"), im.Archive, false, "image archive")
+			check(ip.child("archive"), im.Archive, false, "image archive")
+		}
+		for _, a := range slices.Sorted(maps.Keys(im.Archives)) {
+			check(ip.child("archives").key(string(a)), im.Archives[a], false, "image archive")
 		}
 	}
 	return errs

@@ -74,8 +74,12 @@ type ImageSpec struct {
 	Name string `json:"name"`
 	// Archive is a tar archive holding the image, as written by `docker
 	// save` or an OCI image layout, relative to the scenario file. Without
-	// it the image is taken from the local Docker engine.
+	// it (or archives) the image is taken from the local Docker engine.
 	Archive string `json:"archive,omitempty"`
+	// Archives are one archive per architecture (amd64, arm64), for a
+	// cluster with nodes of several: each node gets the one built for it.
+	// Give archive or archives, not both.
+	Archives map[Arch]string `json:"archives,omitempty"`
 }
 
 // HasApplication reports whether the workload names any source of the
