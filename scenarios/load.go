@@ -117,12 +117,38 @@ func decodeDocument(data []byte, v any, kind, noun string) (*decoder, ErrorList)
 		return nil, ErrorList{{Pos: nodePos(doc), Kind: ErrType,
 			Detail: noun + " must be a mapping with apiVersion, kind, metadata and spec, not " + describeNode(doc)}}
 	}
+	if e, ok := otherKind(doc, kind); ok {
+		return nil, ErrorList{e} // its fields would only add noise
+	}
 	d := newDecoder()
 	d.decode(doc, reflect.ValueOf(v).Elem(), "")
 	if d.budget < 0 {
 		return nil, d.errs // validating a truncated giant would only add noise
 	}
 	return d, d.errs
+}
+
+// fileKinds are the kinds of edgeproof's files, with how each is given.
+var fileKinds = map[string]string{
+	KindScenario:      "edgeproof run FILE or edgeproof scenario validate FILE",
+	KindFleet:         "--fleet FILE with --kubeconfig, or edgeproof fleet validate FILE",
+	KindBudgetProfile: "E2E_PROFILE=FILE for the e2e suites",
+}
+
+// otherKind reports a document that is another of edgeproof's file kinds
+// than want, with where that kind of file goes.
+func otherKind(doc *yaml.Node, want string) (*FieldError, bool) {
+	for i := 0; i+1 < len(doc.Content); i += 2 {
+		k, v := doc.Content[i], doc.Content[i+1]
+		if k.Value != "kind" || v.Kind != yaml.ScalarNode || v.Value == want {
+			continue
+		}
+		if how, known := fileKinds[v.Value]; known {
+			return &FieldError{Pos: nodePos(v), Path: "kind", Kind: ErrUnsupported,
+				Detail: fmt.Sprintf("this is a %s file, not a %s: give it as %s", v.Value, want, how)}, true
+		}
+	}
+	return nil, false
 }
 
 // parseYAML parses the only document in data; noun names the format in

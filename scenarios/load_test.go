@@ -274,3 +274,22 @@ func TestErrorKinds(t *testing.T) {
 		}
 	}
 }
+
+// TestOtherKindOfFile: a fleet file or budget profile given where a
+// scenario belongs (and the other way round) is one error that says where
+// that file goes, not a list of unknown fields.
+func TestOtherKindOfFile(t *testing.T) {
+	fleet := "apiVersion: edgeproof.dev/v1alpha1\nkind: Fleet\nmetadata: {name: f}\nspec:\n  power: []\n"
+	_, err := LoadBytes("f.yaml", []byte(fleet))
+	if err == nil || err.Error() != "f.yaml:2:7: kind: this is a Fleet file, not a Scenario: give it as --fleet FILE with --kubeconfig, or edgeproof fleet validate FILE" {
+		t.Errorf("fleet as scenario: %v", err)
+	}
+	_, err = LoadFleetBytes("s.yaml", []byte("apiVersion: edgeproof.dev/v1alpha1\nkind: Scenario\nmetadata: {name: s}\nspec: {duration: 1m}\n"))
+	if err == nil || !strings.Contains(err.Error(), "s.yaml:2:7: kind: this is a Scenario file, not a Fleet: give it as edgeproof run FILE") {
+		t.Errorf("scenario as fleet: %v", err)
+	}
+	_, err = LoadBytes("x.yaml", []byte("apiVersion: edgeproof.dev/v1alpha1\nkind: Pod\nmetadata: {name: x}\n"))
+	if err == nil || !strings.Contains(err.Error(), `kind: unsupported value "Pod": must be "Scenario"`) {
+		t.Errorf("an unknown kind: %v", err)
+	}
+}
