@@ -17,8 +17,10 @@ import (
 
 // renderChart renders a chart on the client, as `helm template` does:
 // edgeproof creates the objects itself so that a chart deploys, is waited
-// for and is torn down like every other source. Hooks and tests are
-// rendered but not run; a chart that has any says so in its error.
+// for and is torn down like every other source. Install hooks come back
+// as objects that keep their helm.sh/hook annotations (the deploy runs
+// them in their phase); test hooks are left out; a chart with delete
+// hooks, which a torn-down namespace cannot honour, is refused.
 func renderChart(ctx context.Context, field string, c Chart, o RenderOptions) ([]Object, error) {
 	loaded, err := loader.Load(c.Path)
 	if err != nil {
@@ -55,27 +57,40 @@ func renderChart(ctx context.Context, field string, c Chart, o RenderOptions) ([
 	if !ok {
 		return nil, fmt.Errorf("rendering: unexpected release type %T", rel)
 	}
-	if names := lifecycleHooks(r.Hooks); len(names) > 0 {
-		return nil, fmt.Errorf("the chart has hooks (%s), which edgeproof does not run; disable them through values", strings.Join(names, ", "))
+	if names := deleteHooks(r.Hooks); len(names) > 0 {
+		return nil, fmt.Errorf("the chart has delete hooks (%s), which edgeproof cannot run: teardown deletes the run namespace; disable them through values", strings.Join(names, ", "))
 	}
-	return decodeDocuments([]byte(r.Manifest), func(d document) string {
-		return field + ", chart " + ch.Metadata.Name + ", " + templateOf(d)
-	})
+	where := func(d document) string { return field + ", chart " + ch.Metadata.Name + ", " + templateOf(d) }
+	objs, err := decodeDocuments([]byte(r.Manifest), where)
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range r.Hooks {
+		if !slices.ContainsFunc(h.Events, isInstallEvent) {
+			continue // tests, and hooks of upgrades and rollbacks
+		}
+		hooked, err := decodeDocuments([]byte(h.Manifest), func(d document) string { return where(d) + " (hook)" })
+		if err != nil {
+			return nil, err
+		}
+		objs = append(objs, hooked...)
+	}
+	return objs, nil
 }
 
-// lifecycleHooks names the hooks that would run on install, upgrade or
-// delete; test hooks run only under `helm test` and are left out.
-func lifecycleHooks(hooks []*releasev1.Hook) []string {
+func isInstallEvent(e releasev1.HookEvent) bool {
+	return e == releasev1.HookPreInstall || e == releasev1.HookPostInstall
+}
+
+// deleteHooks names the hooks that would run when the release is deleted.
+func deleteHooks(hooks []*releasev1.Hook) []string {
 	var out []string
 	for _, h := range hooks {
-		if !slices.ContainsFunc(h.Events, func(e releasev1.HookEvent) bool { return e != releasev1.HookTest }) {
-			continue
+		if slices.ContainsFunc(h.Events, func(e releasev1.HookEvent) bool {
+			return e == releasev1.HookPreDelete || e == releasev1.HookPostDelete
+		}) {
+			out = append(out, h.Path)
 		}
-		var events []string
-		for _, e := range h.Events {
-			events = append(events, string(e))
-		}
-		out = append(out, h.Path+" on "+strings.Join(events, ","))
 	}
 	return out
 }

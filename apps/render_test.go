@@ -126,7 +126,10 @@ func TestRenderChart(t *testing.T) {
 		"broken/templates/x.yaml":         "{{ .Values.nope.deeper }}\n",
 		"hooked/Chart.yaml":               chartYAML,
 		"hooked/templates/job.yaml":       "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: migrate\n  annotations: {helm.sh/hook: pre-install}\n",
+		"hooked/templates/upgrade.yaml":   "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: upgrade\n  annotations: {helm.sh/hook: pre-upgrade}\n",
 		"hooked/templates/configmap.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n",
+		"deleting/Chart.yaml":             chartYAML,
+		"deleting/templates/job.yaml":     "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: cleanup\n  annotations: {helm.sh/hook: pre-delete}\n",
 	})
 	objs, err := render(t, Source{Field: "spec.workload.helm[0]", Chart: &Chart{
 		Path: filepath.Join(dir, "web"), Release: "site", Values: []string{filepath.Join(dir, "site.yaml")}, Set: []string{"image=example.local/web:2"}}})
@@ -141,7 +144,20 @@ func TestRenderChart(t *testing.T) {
 	if d.GetName() != "site" || d.GetNamespace() != "ep-run" || replicas != 3 || !strings.Contains(d.Source, "templates/deploy.yaml") {
 		t.Errorf("rendered %s in %s with %d replicas from %q: want site in ep-run, 3 replicas, from templates/deploy.yaml", d.GetName(), d.GetNamespace(), replicas, d.Source)
 	}
-	for name, want := range map[string]string{"broken": "rendering", "hooked": "pre-install", "missing": "loading the chart"} {
+	// Install hooks come back with their annotations, for the deploy to
+	// run in their phase; upgrade hooks do not (nothing is upgraded).
+	hooked, err := render(t, Source{Field: "spec.workload.helm[1]", Chart: &Chart{Path: filepath.Join(dir, "hooked")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, o := range hooked {
+		names = append(names, o.GetName()+"="+o.GetAnnotations()["helm.sh/hook"])
+	}
+	if strings.Join(names, " ") != "c= migrate=pre-install" || !strings.HasSuffix(hooked[1].Source, "(hook)") {
+		t.Errorf("hooked chart gave %v (%s), want the ConfigMap and the pre-install Job", names, hooked[1].Source)
+	}
+	for name, want := range map[string]string{"broken": "rendering", "deleting": "delete hooks (web/templates/job.yaml)", "missing": "loading the chart"} {
 		_, err := render(t, Source{Field: "spec.workload.helm[1]", Chart: &Chart{Path: filepath.Join(dir, name)}})
 		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "spec.workload.helm[1]") {
 			t.Errorf("chart %s: error %v, want the field and %q", name, err, want)

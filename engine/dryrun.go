@@ -17,6 +17,7 @@ import (
 	"github.com/edgeproof/edgeproof/chaos/native"
 	"github.com/edgeproof/edgeproof/clusters"
 	"github.com/edgeproof/edgeproof/clusters/existing"
+	"github.com/edgeproof/edgeproof/fixtures/workload"
 	"github.com/edgeproof/edgeproof/scenarios"
 )
 
@@ -153,6 +154,9 @@ func planWorkload(ctx context.Context, w io.Writer, sc *scenarios.Scenario, c *c
 		names := make([]string, len(prepared))
 		for i, o := range prepared {
 			names[i] = o.GetKind() + " " + o.GetName()
+			if h := o.GetAnnotations()[workload.AnnotationHook]; h != "" {
+				names[i] += " (" + h + " hook)"
+			}
 		}
 		fmt.Fprintf(w, "  application (%d objects): %s\n", len(prepared), strings.Join(names, ", "))
 	}
