@@ -100,6 +100,21 @@ var _ = Describe("Example application nats-edge", Ordered, Label("example"), fra
 		expectCaught(res)
 	}, NodeTimeout(5*time.Minute))
 
+	// A broken release is an error named with its cause, in about a
+	// minute rather than at the 5-minute deploy timeout.
+	It("fails at once, quoting the server, when the chart is given an invalid configuration", func(ctx SpecContext) {
+		Expect(framework.HealthGate(ctx, cluster, config)).To(Succeed())
+		sc, err := scenarios.Load(filepath.Join(dir, "pod-loss.yaml"))
+		Expect(err).NotTo(HaveOccurred())
+		sc.Metadata.Name = "nats-broken-config"
+		sc.Spec.Workload.Helm[0].Set = append(sc.Spec.Workload.Helm[0].Set, "jetstream.maxFileStore=not-a-size")
+		start := time.Now()
+		_, err = engine.Run(ctx, sc, filepath.Join(dir, "pod-loss.yaml"), engine.Options{Cluster: cluster, RepoRoot: repoRoot, Backend: route.ModeNative, Out: GinkgoWriter})
+		AddReportEntry("broken release reported after", time.Since(start).Round(time.Second).String())
+		Expect(err).To(MatchError(And(ContainSubstring("keeps crashing"), ContainSubstring("max_file_store"))))
+		Expect(time.Since(start)).To(BeNumerically("<", 3*time.Minute))
+	}, NodeTimeout(5*time.Minute))
+
 	It("catches the rollout without the preStop drain", func(ctx SpecContext) {
 		res := run(ctx, filepath.Join(dir, "rolling-update-no-drain.yaml"))
 		expectCaught(res)
