@@ -323,7 +323,11 @@ func waitSteady(ctx context.Context, m *monitor, timeout time.Duration) error {
 			return nil
 		}
 		if why := m.cannotStart(); why != "" {
-			return fmt.Errorf("the workload cannot reach steady state: %s; check the field paths at spec.observe.json (or spec.devices.json) against what your pipeline delivers", why)
+			hint := ""
+			if m.w.Spec.Observe != nil {
+				hint = "; check spec.observe (its json field paths, or spec.devices.json's) against what your pipeline delivers"
+			}
+			return fmt.Errorf("the workload cannot reach steady state: %s%s", why, hint)
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("the workload did not reach steady state within %s: %s", timeout, strings.Join(blockers, "; "))

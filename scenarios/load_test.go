@@ -293,3 +293,29 @@ func TestOtherKindOfFile(t *testing.T) {
 		t.Errorf("an unknown kind: %v", err)
 	}
 }
+
+// TestObserveTopicFilter: a filter the broker would refuse is a field
+// error, not a deploy that waits for a subscription that never comes.
+func TestObserveTopicFilter(t *testing.T) {
+	doc := func(topic string) string {
+		return "apiVersion: edgeproof.dev/v1alpha1\nkind: Scenario\nmetadata: {name: o}\nspec:\n  duration: 1m\n" +
+			"  workload: {devicesim: {}, sink: {}, manifests: [app/cm.yaml]}\n" +
+			"  devices: {count: 1, rate: 1, endpoint: {service: b, port: 1883}}\n" +
+			"  observe: {service: b, port: 1883, topic: \"" + topic + "\"}\n" +
+			"  objectives: [{name: lost, kind: delivery, metric: lost, budget: 0}]\n"
+	}
+	for topic, want := range map[string]string{
+		"a/#/b":       "# must be a whole level, and the last",
+		"a+/b":        "+ must be a whole level",
+		"$share/g/a":  "set shared: true",
+		"site/+/up/#": "",
+	} {
+		_, err := LoadBytes("testdata/o.yaml", []byte(doc(topic)))
+		switch {
+		case want == "" && err != nil:
+			t.Errorf("%s: %v", topic, err)
+		case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
+			t.Errorf("%s: error %v, want %q", topic, err, want)
+		}
+	}
+}

@@ -239,8 +239,15 @@ func (d *DeviceSpec) validate(errs *ErrorList, p fieldPath) {
 // user's endpoint, and as many sink replicas as the subscription allows.
 func (sp *Spec) validateObserve(errs *ErrorList, p fieldPath, o *ObserveSpec) {
 	probeService(errs, p, o.Service, o.Port)
-	if o.Topic == "" {
+	switch {
+	case o.Topic == "":
 		errs.required(p.child("topic"), "the topic filter your pipeline delivers the devices' data on")
+	case strings.HasPrefix(o.Topic, "$share/"):
+		errs.add(p.child("topic"), ErrInvalid, "give the filter without $share/...; set shared: true for a shared subscription")
+	default:
+		if msg := topicFilterProblem(o.Topic); msg != "" {
+			errs.add(p.child("topic"), ErrInvalid, "not an MQTT topic filter: %s", msg)
+		}
 	}
 	if j := o.JSON; j != nil {
 		for _, f := range []struct{ name, v string }{{"device", j.Device}, {"boot", j.Boot}, {"sequence", j.Sequence}, {"timestamp", j.Timestamp}} {
@@ -260,6 +267,21 @@ func (sp *Spec) validateObserve(errs *ErrorList, p fieldPath, o *ObserveSpec) {
 	if sp.Devices == nil || sp.Devices.Endpoint == nil {
 		errs.add(p, ErrInvalid, "spec.observe judges the devices' data in your pipeline: point spec.devices.endpoint at it")
 	}
+}
+
+// topicFilterProblem says what makes f an invalid MQTT topic filter: a
+// wildcard must fill a whole level, and # must be the last.
+func topicFilterProblem(f string) string {
+	levels := strings.Split(f, "/")
+	for i, l := range levels {
+		switch {
+		case strings.Contains(l, "#") && (l != "#" || i != len(levels)-1):
+			return "# must be a whole level, and the last"
+		case strings.Contains(l, "+") && l != "+":
+			return "+ must be a whole level"
+		}
+	}
+	return ""
 }
 
 // enum checks that a defaulted enum field holds an allowed value.

@@ -63,7 +63,13 @@ func topologyPlan(t *scenarios.Topology, source string, nodes []corev1.Node) (ma
 				return nil, fmt.Errorf("%s: node %s is also mapped by %s", where, n.Name, other)
 			}
 			mappedBy[n.Name] = g.field
-			add, err := labelsToAdd(n, map[string]string{clusters.LabelTier: g.tier, clusters.LabelZone: g.zone})
+			want := map[string]string{clusters.LabelTier: g.tier, clusters.LabelZone: g.zone}
+			if _, has := n.Labels[clusters.LabelZone]; has && g.tier == clusters.TierCloud {
+				// Scenarios name edge zones only: a cloud node keeps its own
+				// zone (a managed cluster's us-east-1a).
+				delete(want, clusters.LabelZone)
+			}
+			add, err := labelsToAdd(n, want)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", where, err)
 			}

@@ -115,3 +115,18 @@ func TestTopologyLabelsComeOffAgain(t *testing.T) {
 		}
 	}
 }
+
+// TestTopologyKeepsACloudNodesOwnZone: scenarios name edge zones only, so
+// a cloud node's zone (a managed cluster's) is left as it is.
+func TestTopologyKeepsACloudNodesOwnZone(t *testing.T) {
+	nodes := siteNodes()
+	nodes[0].Labels[clusters.LabelZone] = "us-east-1a"
+	f := fleet(t, siteTopology)
+	plan, err := topologyPlan(f.Spec.Topology, f.Source(), nodes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := describeLabels(plan["server"]); got != "edgeproof.dev/tier=cloud" {
+		t.Errorf("cloud node gets %q, want the tier only", got)
+	}
+}
