@@ -29,6 +29,23 @@ type Image struct {
 	Archives map[string]string
 }
 
+// FromArchive reports whether the image comes from archives rather than
+// the local Docker engine.
+func (im Image) FromArchive() bool { return im.Archive != "" || len(im.Archives) > 0 }
+
+// ArchiveNames names the image's archives for messages: the one, or each
+// with its architecture.
+func (im Image) ArchiveNames() string {
+	if im.Archive != "" {
+		return im.Archive
+	}
+	var parts []string
+	for _, a := range slices.Sorted(maps.Keys(im.Archives)) {
+		parts = append(parts, a+": "+im.Archives[a])
+	}
+	return strings.Join(parts, ", ")
+}
+
 // Loader puts per-architecture image archives onto a cluster's nodes
 // (clusters.Cluster.LoadImageArchives).
 type Loader func(ctx context.Context, archives map[string]string) error

@@ -157,3 +157,21 @@ func TestLoadImagesPerArchitecture(t *testing.T) {
 		t.Errorf("loaded %v although a check failed", loaded)
 	}
 }
+
+// TestFromArchive: per-architecture archives count as archives, so an
+// existing cluster imports them instead of leaving the image to a pull.
+func TestFromArchive(t *testing.T) {
+	for _, c := range []struct {
+		im   Image
+		want bool
+		name string
+	}{
+		{Image{Name: "a:1"}, false, ""},
+		{Image{Name: "a:1", Archive: "a.tar"}, true, "a.tar"},
+		{Image{Name: "a:1", Archives: map[string]string{"arm64": "b.tar", "amd64": "a.tar"}}, true, "amd64: a.tar, arm64: b.tar"},
+	} {
+		if c.im.FromArchive() != c.want || c.im.ArchiveNames() != c.name {
+			t.Errorf("%+v: FromArchive %v, names %q", c.im, c.im.FromArchive(), c.im.ArchiveNames())
+		}
+	}
+}

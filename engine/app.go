@@ -89,7 +89,7 @@ func renderApp(ctx context.Context, sc *scenarios.Scenario, c *clusters.Cluster,
 // imported), as it is in production; the readiness gate reports one the
 // nodes cannot get.
 func leftToNodes(c *clusters.Cluster, im apps.Image) bool {
-	return im.Archive == "" && c.Kind() == existing.Kind
+	return !im.FromArchive() && c.Kind() == existing.Kind
 }
 
 // loadedByUs keeps the images edgeproof loads onto the nodes, saying which

@@ -163,10 +163,10 @@ func planWorkload(ctx context.Context, w io.Writer, sc *scenarios.Scenario, c *c
 	for _, im := range apps.ImagesFromScenario(sc) {
 		how := "loaded onto every node from the local Docker engine"
 		switch {
-		case im.Archive != "" && c.Kind() == existing.Kind:
-			how = "imported into every node through the node agent from " + im.Archive
-		case im.Archive != "":
-			how = "loaded onto every node from " + im.Archive
+		case im.FromArchive() && c.Kind() == existing.Kind:
+			how = "imported into every node through the node agent from " + im.ArchiveNames()
+		case im.FromArchive():
+			how = "loaded onto every node from " + im.ArchiveNames()
 		case leftToNodes(c, im):
 			how = "left to the nodes to pull (or already on them)"
 		}
