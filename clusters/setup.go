@@ -223,8 +223,8 @@ func StartFailure(p *corev1.Pod) string {
 		switch w.Reason {
 		case "CrashLoopBackOff", "RunContainerError", "CreateContainerError":
 			why := fmt.Sprintf("container %s, image %s: %s", s.Name, s.Image, w.Reason)
-			if t := s.LastTerminationState.Terminated; t != nil {
-				why += fmt.Sprintf(", last exit code %d (%s)", t.ExitCode, strings.TrimSpace(t.Reason+" "+t.Message))
+			if exit := LastExit(s); exit != "" {
+				why += exit
 			} else if w.Message != "" {
 				why += ": " + w.Message
 			}
@@ -232,6 +232,16 @@ func StartFailure(p *corev1.Pod) string {
 		}
 	}
 	return ""
+}
+
+// LastExit is ", last exit code N (reason message)" for a container that
+// has run and ended before, or "".
+func LastExit(s corev1.ContainerStatus) string {
+	t := s.LastTerminationState.Terminated
+	if t == nil {
+		return ""
+	}
+	return fmt.Sprintf(", last exit code %d (%s)", t.ExitCode, strings.TrimSpace(t.Reason+" "+t.Message))
 }
 
 // PodReady reports a pod's Ready condition.
