@@ -382,6 +382,26 @@ var _ = Describe("A cluster reached only through its kubeconfig", Ordered, Label
 	// optInEdges labels the edge nodes (all, or the last one)
 	// edgeproof.dev/chaos=allowed until the spec ends, and returns their
 	// names: a target over all the edge nodes must then pick among them.
+	// labelNode merges labels into a node's (nil removes one), as the
+	// cluster's admin would.
+	labelNode := func(ctx context.Context, name string, labels map[string]any) {
+		cs, err := cluster.Client()
+		Expect(err).NotTo(HaveOccurred())
+		patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"labels": labels}})
+		Expect(err).NotTo(HaveOccurred())
+		_, err = cs.CoreV1().Nodes().Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{})
+		Expect(err).NotTo(HaveOccurred())
+	}
+
+	// optInNodes labels the nodes edgeproof.dev/chaos=allowed until the
+	// spec ends.
+	optInNodes := func(ctx context.Context, names ...string) {
+		for _, name := range names {
+			labelNode(ctx, name, map[string]any{existing.LabelChaos: existing.ChaosAllowed})
+			DeferCleanup(func(ctx SpecContext) { labelNode(ctx, name, map[string]any{existing.LabelChaos: nil}) })
+		}
+	}
+
 	optInEdges := func(ctx context.Context, all bool) []string {
 		cs, err := cluster.Client()
 		Expect(err).NotTo(HaveOccurred())
@@ -395,15 +415,7 @@ var _ = Describe("A cluster reached only through its kubeconfig", Ordered, Label
 				names = append(names, n.Name)
 			}
 		}
-		label := func(ctx context.Context, value string) {
-			patch := []byte(`{"metadata":{"labels":{"` + existing.LabelChaos + `":` + value + `}}}`)
-			for _, name := range names {
-				_, err := cs.CoreV1().Nodes().Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{})
-				Expect(err).NotTo(HaveOccurred())
-			}
-		}
-		label(ctx, `"`+existing.ChaosAllowed+`"`)
-		DeferCleanup(func(ctx SpecContext) { label(ctx, "null") })
+		optInNodes(ctx, names...)
 		return names
 	}
 
@@ -651,13 +663,7 @@ spec:
 		Expect(err).NotTo(HaveOccurred())
 		Expect(cps.Items).To(HaveLen(1))
 		cp := cps.Items[0].Name
-		label := func(ctx context.Context, value string) {
-			patch := []byte(`{"metadata":{"labels":{"` + existing.LabelChaos + `":` + value + `}}}`)
-			_, err := cs.CoreV1().Nodes().Patch(ctx, cp, types.MergePatchType, patch, metav1.PatchOptions{})
-			Expect(err).NotTo(HaveOccurred())
-		}
-		label(ctx, `"`+existing.ChaosAllowed+`"`)
-		DeferCleanup(func(ctx SpecContext) { label(ctx, "null") })
+		optInNodes(ctx, cp)
 
 		code, out := runNoDocker(ctx, "cp-refused", strings.ReplaceAll(existingControlPlane, "ALLOW", "false"), "--dry-run")
 		Expect(code).To(Equal(1), "an opted-in control-plane node must still be refused")
@@ -701,12 +707,6 @@ spec:
 		Expect(err).NotTo(HaveOccurred())
 		zones := map[string][]string{}
 		keys := []string{clusters.LabelTier, clusters.LabelZone}
-		setLabels := func(ctx context.Context, name string, values map[string]any) {
-			patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"labels": values}})
-			Expect(err).NotTo(HaveOccurred())
-			_, err = cs.CoreV1().Nodes().Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{})
-			Expect(err).NotTo(HaveOccurred())
-		}
 		By("taking edgeproof's tier and zone labels off every node, as on a cluster edgeproof never saw")
 		for _, n := range nodes.Items {
 			zone := n.Labels[clusters.LabelZone]
@@ -718,8 +718,8 @@ spec:
 			for _, k := range keys {
 				saved[k] = n.Labels[k]
 			}
-			DeferCleanup(func(ctx SpecContext) { setLabels(ctx, n.Name, saved) })
-			setLabels(ctx, n.Name, map[string]any{clusters.LabelTier: nil, clusters.LabelZone: nil})
+			DeferCleanup(func(ctx SpecContext) { labelNode(ctx, n.Name, saved) })
+			labelNode(ctx, n.Name, map[string]any{clusters.LabelTier: nil, clusters.LabelZone: nil})
 		}
 		Expect(zones).To(HaveKey("CLOUD"))
 		Expect(len(zones)).To(BeNumerically(">=", 3), "a cloud node and two edge zones")
